@@ -84,3 +84,10 @@ export {
   SECOND_MS,
   toIso,
 } from "./time.ts";
+export {
+  DistinctSketch,
+  hash64,
+  QuantileSketch,
+  RELATIVE_ACCURACY,
+  SPARSE_LIMIT,
+} from "./sketch/mod.ts";
