@@ -32,7 +32,9 @@ export interface Rejection {
 
 export type ParseResult<T> = { ok: T; err?: undefined } | { ok?: undefined; err: Rejection };
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 const id = z.string().min(1).max(128);
 const timestamp = z.union([z.string(), z.number()]);
@@ -161,8 +163,16 @@ export function parseEventTime(value: unknown): number | undefined {
   if (typeof value === "number") {
     return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
   }
-  if (typeof value !== "string" || !RFC3339.test(value)) return undefined;
-  const ms = Date.parse(value.replace(" ", "T"));
+  const m = typeof value === "string" ? RFC3339.exec(value) : null;
+  if (!m) return undefined;
+  // Date.parse rolls "02-30" over to March and "24:00" to the next day: check the fields first.
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number);
+  const daysInMonth = new Date(Date.UTC(2000 + (y % 400), mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || sec > 59) {
+    return undefined;
+  }
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return undefined;
+  const ms = Date.parse(m[0].replace(" ", "T"));
   return Number.isFinite(ms) ? ms : undefined;
 }
 
@@ -170,10 +180,21 @@ function fromIssue(issue: z.core.$ZodIssue, input: unknown): Rejection {
   const field = issue.path.map(String).join(".");
   let at: unknown = input;
   for (const p of issue.path) at = (at as Record<PropertyKey, unknown> | undefined)?.[p as string];
+  // zod reports a missing enum as invalid_value and a missing union as invalid_union.
+  if (at === undefined) {
+    return { reason: "missing_field", field, detail: `missing required field "${field}"` };
+  }
   if (issue.code === "invalid_type") {
-    return at === undefined
-      ? { reason: "missing_field", field, detail: `missing required field "${field}"` }
-      : { reason: "wrong_type", field, detail: `"${field}": ${issue.message}` };
+    return { reason: "wrong_type", field, detail: `"${field}": ${issue.message}` };
+  }
+  if (issue.code === "invalid_value" && typeof at !== "string") {
+    return {
+      reason: "wrong_type",
+      field,
+      detail: `"${field}": expected a string, got ${
+        at === null ? "null" : Array.isArray(at) ? "array" : typeof at
+      }`,
+    };
   }
   if (issue.code === "invalid_union" && field === "timestamp") {
     return {
@@ -241,7 +262,7 @@ export function parseEvent(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof value === "string" ? value : new TextDecoder().decode(value));
+    parsed = JSON.parse(typeof value === "string" ? value : utf8.decode(value));
   } catch (e) {
     return reject("invalid_json", "", `not JSON: ${(e as Error).message}`);
   }
