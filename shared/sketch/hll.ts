@@ -301,14 +301,17 @@ export class DistinctSketch {
     if (bytes[1] !== DENSE) throw bad(`unknown mode ${bytes[1]}`);
     if (bytes[2] !== HLL_P || bytes.length !== 3 + DENSE_BYTES) throw bad("bad dense header");
     const regs = new Uint8Array(M);
+    let max = 0;
     for (let r = 0, o = 3; r < M; r += 4, o += 3) {
       const bits = (bytes[o] << 16) | (bytes[o + 1] << 8) | bytes[o + 2];
-      regs[r] = bits >>> 18;
-      regs[r + 1] = (bits >>> 12) & 63;
-      regs[r + 2] = (bits >>> 6) & 63;
-      regs[r + 3] = bits & 63;
+      const a = bits >>> 18, b = (bits >>> 12) & 63, c = (bits >>> 6) & 63, d = bits & 63;
+      regs[r] = a;
+      regs[r + 1] = b;
+      regs[r + 2] = c;
+      regs[r + 3] = d;
+      max = Math.max(max, a, b, c, d);
     }
-    if (regs.some((v) => v > Q + 1)) throw bad("register out of range");
+    if (max > Q + 1) throw bad("register out of range");
     s.#registers = regs;
     s.#hi = s.#lo = null;
     return s;

@@ -63,14 +63,17 @@ function binTotal(bins: Bins): number {
 
 /** Byte writer for unsigned varints (up to 2^53) and float64. */
 class Writer {
-  #bytes: number[] = [];
+  #bytes = new Uint8Array(256);
+  #view = new DataView(this.#bytes.buffer);
+  #at = 0;
 
   uvarint(n: number): void {
+    this.#room(8);
     while (n >= 0x80) {
-      this.#bytes.push((n % 0x80) | 0x80);
+      this.#bytes[this.#at++] = (n % 0x80) | 0x80;
       n = Math.floor(n / 0x80);
     }
-    this.#bytes.push(n);
+    this.#bytes[this.#at++] = n;
   }
 
   svarint(n: number): void {
@@ -78,17 +81,26 @@ class Writer {
   }
 
   float64(v: number): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, v);
-    this.#bytes.push(...b);
+    this.#room(8);
+    this.#view.setFloat64(this.#at, v);
+    this.#at += 8;
   }
 
   byte(b: number): void {
-    this.#bytes.push(b);
+    this.#room(1);
+    this.#bytes[this.#at++] = b;
   }
 
   done(): Uint8Array {
-    return new Uint8Array(this.#bytes);
+    return this.#bytes.slice(0, this.#at);
+  }
+
+  #room(n: number): void {
+    if (this.#at + n <= this.#bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#at + n));
+    grown.set(this.#bytes);
+    this.#bytes = grown;
+    this.#view = new DataView(grown.buffer);
   }
 }
 
@@ -132,8 +144,7 @@ class Reader {
   }
 }
 
-function writeBins(w: Writer, bins: Bins): void {
-  const keys = sortedKeys(bins);
+function writeBins(w: Writer, bins: Bins, keys: number[]): void {
   w.uvarint(keys.length);
   let prev = 0;
   for (const k of keys) {
@@ -271,8 +282,8 @@ export class QuantileSketch {
     const w = new Writer();
     w.byte(VERSION);
     w.uvarint(this.#zero);
-    writeBins(w, this.#pos);
-    writeBins(w, this.#neg);
+    writeBins(w, this.#pos, this.#posKeys ??= sortedKeys(this.#pos));
+    writeBins(w, this.#neg, this.#negKeys ??= sortedKeys(this.#neg));
     if (this.#count > 0) {
       w.float64(this.#min);
       w.float64(this.#max);
