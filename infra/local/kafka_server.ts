@@ -1,0 +1,146 @@
+/**
+ * @module
+ * The local Kafka 3.9.1: single-node KRaft on 127.0.0.1:9092 (controller 9093).
+ */
+
+import { createKafka } from "../../shared/kafka.ts";
+import { java17 } from "./java.ts";
+import { kafkaClasspath } from "./jars.ts";
+import type { LocalPaths } from "./paths.ts";
+import { renderFile } from "./render.ts";
+import { type ServerDef, stateFiles } from "./_server.ts";
+
+export const KAFKA_HOST = "127.0.0.1";
+export const KAFKA_PORT = 9092;
+export const KAFKA_CONTROLLER_PORT = 9093;
+
+/** JVM flags of Kafka's run script, with a 512 MB heap. */
+const JVM_FLAGS = [
+  "-Xms512M",
+  "-Xmx512M",
+  "-server",
+  "-XX:+UseG1GC",
+  "-XX:MaxGCPauseMillis=20",
+  "-XX:InitiatingHeapOccupancyPercent=35",
+  "-XX:+ExplicitGCInvokesConcurrent",
+  "-XX:MaxInlineLevel=15",
+  "-XX:+PerfDisableSharedMem",
+  "-Djava.awt.headless=true",
+];
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url without padding (22 characters). */
+function randomClusterId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+async function format(java: string, cp: string, conf: string, dir: string, logFile: string) {
+  const idFile = `${dir}/cluster.id`;
+  let id = exists(idFile) ? (await Deno.readTextFile(idFile)).trim() : "";
+  if (id.length !== 22) {
+    id = randomClusterId();
+    await Deno.writeTextFile(idFile, id + "\n");
+  }
+  const out = await new Deno.Command(java, {
+    args: [
+      "-Xmx256M",
+      `-Dlog4j.configuration=file:${conf}/log4j.properties`,
+      "-cp",
+      cp,
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      id,
+      "-c",
+      `${conf}/server.properties`,
+      "--ignore-formatted",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  await Deno.writeTextFile(logFile, dec.decode(out.stdout) + dec.decode(out.stderr), {
+    append: true,
+  });
+  if (!out.success) throw new Error(`Kafka StorageTool format failed; see ${logFile}`);
+}
+
+/** The local Kafka server definition for the given state directory. */
+export function kafkaServer(paths: LocalPaths): ServerDef {
+  const f = stateFiles(paths, "kafka");
+  return {
+    name: "kafka",
+    title: "Kafka",
+    host: KAFKA_HOST,
+    clientPort: KAFKA_PORT,
+    ports: [KAFKA_PORT, KAFKA_CONTROLLER_PORT],
+    marker: f.marker,
+    pidFile: f.pidFile,
+    logFile: f.logFile,
+    dataDir: f.dataDir,
+    async prepare() {
+      const java = java17();
+      const cp = await kafkaClasspath({ paths });
+      await Deno.mkdir(f.confDir, { recursive: true });
+      await Deno.mkdir(f.dataDir, { recursive: true });
+      const vars = {
+        host: KAFKA_HOST,
+        port: KAFKA_PORT,
+        controllerPort: KAFKA_CONTROLLER_PORT,
+        dataDir: f.dataDir,
+        logFile: f.logFile,
+      };
+      await renderFile("server.properties", `${f.confDir}/server.properties`, vars);
+      await renderFile("log4j.properties", `${f.confDir}/log4j.properties`, vars);
+      if (!exists(`${f.dataDir}/meta.properties`)) {
+        await format(java, cp, f.confDir, f.dir, f.logFile);
+      }
+      return {
+        command: java,
+        args: [
+          ...JVM_FLAGS,
+          f.marker,
+          `-Dlog4j.configuration=file:${f.confDir}/log4j.properties`,
+          `-Dkafka.logs.dir=${paths.stateDir}/logs`,
+          "-cp",
+          cp,
+          "kafka.Kafka",
+          `${f.confDir}/server.properties`,
+        ],
+      };
+    },
+    async ready() {
+      const kafka = createKafka(
+        { kafkaBrokers: [`${KAFKA_HOST}:${KAFKA_PORT}`], logLevel: "error" },
+        "edu-lambda-infra-probe",
+        {
+          logLevel: "nothing",
+          connectionTimeoutMs: 1000,
+          requestTimeoutMs: 3000,
+          retry: { retries: 0 },
+        },
+      );
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        await admin.listTopics();
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    },
+  };
+}
