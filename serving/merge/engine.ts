@@ -1,0 +1,303 @@
+/**
+ * @module
+ * The merge engine: answers a series, sessions or a batch-only lookup by reading batch hours
+ * before `batchThrough` and realtime minutes from it on (CONTRACTS.md §4 "How an answer is
+ * merged"), with provenance. Pure: the stores and the clock come in through its options.
+ */
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
+import {
+  type Coverage,
+  coverageAt,
+  gapsOf,
+  planSegments,
+  type Segment,
+  sourceOf,
+} from "./coverage.ts";
+import { ArgumentError } from "./errors.ts";
+import { type FigureOps, FIGURES } from "./figures.ts";
+import type {
+  BatchSnapshot,
+  BatchStore,
+  DailySummaryRecord,
+  Granularity,
+  Interval,
+  Provenance,
+  RealtimeStatus,
+  RealtimeStore,
+  SeriesAnswer,
+  SeriesPoint,
+  SeriesView,
+  SessionsAnswer,
+  UserSegmentRecord,
+  ViewFigures,
+  ViewKeys,
+} from "./types.ts";
+
+/** Bucket size of each granularity in ms. */
+export const GRANULARITY_MS: Record<Granularity, number> = {
+  MINUTE: MINUTE_MS,
+  HOUR: HOUR_MS,
+  DAY: DAY_MS,
+};
+
+/** Options of {@link createMergeEngine}. */
+export interface MergeEngineOptions {
+  batch: BatchStore;
+  realtime: RealtimeStore;
+  /** Realtime retention in ms (REALTIME_TTL_SECONDS · 1000); default 72 h. */
+  retentionMs?: number;
+  /** Longest accepted range in days; default 400. */
+  maxRangeDays?: number;
+  /** Most buckets one series may have; default 10000. */
+  maxPoints?: number;
+  /** Clock; default `Date.now`. */
+  now?: () => number;
+}
+
+/** What every answer shares: one batch version, one realtime status and one `now`. */
+export interface AnswerContext {
+  now: number;
+  snapshot: BatchSnapshot;
+  status: RealtimeStatus;
+  coverage: Coverage;
+}
+
+/** Answers queries by merging the batch and realtime layers. */
+export interface MergeEngine {
+  /** Reads the batch version, realtime status and clock once, for answers that must agree. */
+  context(): Promise<AnswerContext>;
+  /**
+   * A merged series over `[from, to)` widened to whole buckets of `granularity`.
+   * @throws {ArgumentError} for `to` before `from`, a range over the limit, MINUTE outside realtime retention, too many points
+   */
+  series<V extends SeriesView>(
+    view: V,
+    key: ViewKeys[V],
+    range: { from: number; to: number; granularity: Granularity },
+    ctx?: AnswerContext,
+  ): Promise<SeriesAnswer<ViewFigures[V]>>;
+  /**
+   * Sessions of the user whose start is in `[from, to)`: a session belongs to the layer covering
+   * its start.
+   * @throws {ArgumentError} for `to` before `from` or a range over the limit
+   */
+  sessions(
+    userId: string,
+    range: { from: number; to: number },
+    ctx?: AnswerContext,
+  ): Promise<SessionsAnswer>;
+  /** The published daily summary of a date (UTC midnight), null when not published. */
+  dailySummary(date: number, ctx?: AnswerContext): Promise<DailySummaryRecord | null>;
+  /** The user's segment on `date`, or the latest published date when null. */
+  userSegment(
+    userId: string,
+    date: number | null,
+    ctx?: AnswerContext,
+  ): Promise<UserSegmentRecord | null>;
+}
+
+function floorTo(t: number, size: number): number {
+  return t - (((t % size) + size) % size);
+}
+
+function ceilTo(t: number, size: number): number {
+  const f = floorTo(t, size);
+  return f === t ? t : f + size;
+}
+
+/**
+ * Creates a merge engine over two stores.
+ * @param options stores, retention, limits and clock
+ */
+export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
+  const retentionMs = options.retentionMs ?? 72 * HOUR_MS;
+  const maxRangeMs = (options.maxRangeDays ?? 400) * DAY_MS;
+  const maxPoints = options.maxPoints ?? 10_000;
+  const now = options.now ?? Date.now;
+
+  async function context(): Promise<AnswerContext> {
+    const at = now();
+    const [snapshot, status] = await Promise.all([
+      options.batch.snapshot(),
+      options.realtime.status(),
+    ]);
+    const coverage = coverageAt({
+      now: at,
+      retentionMs,
+      batchThrough: snapshot.batchThrough,
+      firstHour: snapshot.firstHour,
+      realtimeLive: status.live,
+      realtimeWatermark: status.watermark,
+    });
+    return { now: at, snapshot, status, coverage };
+  }
+
+  function checkRange(from: number, to: number): void {
+    if (to < from) {
+      throw new ArgumentError(
+        "to",
+        `${new Date(to).toISOString()} is before "from" ${new Date(from).toISOString()}`,
+      );
+    }
+    if (to - from > maxRangeMs) {
+      const days = Math.ceil((to - from) / DAY_MS);
+      throw new ArgumentError(
+        "to",
+        `the range spans ${days} days; at most ${maxRangeMs / DAY_MS} days are allowed`,
+      );
+    }
+  }
+
+  function provenance(ctx: AnswerContext, segments: readonly Segment[]): Provenance {
+    let newest: number | null = null;
+    for (const s of segments) {
+      let reflected: number | null = null;
+      if (s.layer === "batch") reflected = s.end;
+      else if (s.layer === "realtime") {
+        const seen = ctx.status.newestEventTime;
+        reflected = seen === null ? s.end : Math.min(s.end, Math.max(s.start, seen));
+      }
+      if (reflected !== null && (newest === null || reflected > newest)) newest = reflected;
+    }
+    const gaps = gapsOf(segments);
+    return {
+      batchThrough: ctx.snapshot.batchThrough,
+      realtimeWatermark: ctx.status.watermark,
+      freshnessMs: newest === null ? null : Math.max(0, ctx.now - newest),
+      complete: gaps.length === 0,
+      gaps,
+    };
+  }
+
+  async function series<V extends SeriesView>(
+    view: V,
+    key: ViewKeys[V],
+    range: { from: number; to: number; granularity: Granularity },
+    given?: AnswerContext,
+  ): Promise<SeriesAnswer<ViewFigures[V]>> {
+    const { from, to, granularity } = range;
+    checkRange(from, to);
+    const size = GRANULARITY_MS[granularity];
+    const ctx = given ?? await context();
+    if (granularity === "MINUTE" && from < ctx.now - retentionMs) {
+      throw new ArgumentError(
+        "from",
+        `MINUTE points come from realtime views alone, which keep ${
+          retentionMs / HOUR_MS
+        } hours; ` +
+          `${new Date(from).toISOString()} is before ${
+            new Date(ctx.now - retentionMs).toISOString()
+          } ` +
+          `(use HOUR or DAY for older data)`,
+      );
+    }
+    const aligned: Interval = to > from
+      ? { start: floorTo(from, size), end: ceilTo(to, size) }
+      : { start: from, end: from };
+    const count = (aligned.end - aligned.start) / size;
+    if (count > maxPoints) {
+      throw new ArgumentError(
+        "granularity",
+        `${granularity} over this range gives ${count} points; at most ${maxPoints} ` +
+          `(narrow "from"/"to" or use a coarser granularity)`,
+      );
+    }
+    const segments = planSegments(aligned, ctx.coverage, granularity !== "MINUTE");
+    const ops = FIGURES[view] as FigureOps<ViewFigures[V]>;
+    const buckets: ViewFigures[V][] = Array.from({ length: count }, () => ops.zero());
+    const addAt = (t: number, figures: ViewFigures[V], lo: number, hi: number) => {
+      if (t < lo || t >= hi) return; // a store returned a row outside what was asked
+      ops.addInto(buckets[Math.floor((t - aligned.start) / size)], figures);
+    };
+
+    const reads: Promise<void>[] = [];
+    const batchHours: number[] = [];
+    for (const s of segments) {
+      if (s.layer === "batch") {
+        for (let h = s.start; h < s.end; h += HOUR_MS) batchHours.push(h);
+      } else if (s.layer === "realtime") {
+        const lo = floorTo(s.start, MINUTE_MS), hi = ceilTo(s.end, MINUTE_MS);
+        reads.push(
+          options.realtime.minutes(view, key, lo, hi).then((rows) => {
+            for (const [m, f] of rows) addAt(m, f, lo, hi);
+          }),
+        );
+      }
+    }
+    if (batchHours.length > 0) {
+      const lo = batchHours[0], hi = batchHours[batchHours.length - 1] + HOUR_MS;
+      reads.push(
+        ctx.snapshot.hours(view, key, batchHours).then((rows) => {
+          for (const [h, f] of rows) addAt(h, f, lo, hi);
+        }),
+      );
+    }
+    await Promise.all(reads);
+
+    const points: SeriesPoint<ViewFigures[V]>[] = buckets.map((figures, i) => {
+      const start = aligned.start + i * size;
+      const bucket = { start, end: start + size };
+      return {
+        ...bucket,
+        source: sourceOf(bucket, segments, ctx.snapshot.batchThrough, granularity),
+        figures,
+      };
+    });
+    const totalFigures = ops.zero();
+    for (const p of points) ops.addInto(totalFigures, p.figures);
+    const total: SeriesPoint<ViewFigures[V]> = {
+      ...aligned,
+      source: sourceOf(aligned, segments, ctx.snapshot.batchThrough, granularity),
+      figures: totalFigures,
+    };
+    return { points, total, provenance: provenance(ctx, segments) };
+  }
+
+  async function sessions(
+    userId: string,
+    range: { from: number; to: number },
+    given?: AnswerContext,
+  ): Promise<SessionsAnswer> {
+    checkRange(range.from, range.to);
+    const ctx = given ?? await context();
+    const segments = planSegments({ start: range.from, end: range.to }, ctx.coverage);
+    const parts = await Promise.all(
+      segments.map((s) =>
+        s.layer === "batch"
+          ? ctx.snapshot.sessions(userId, s.start, s.end)
+          : s.layer === "realtime"
+          ? options.realtime.sessions(userId, s.start, s.end)
+          : Promise.resolve([])
+      ),
+    );
+    const seen = new Set<string>();
+    const out = [];
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      for (const rec of parts[i]) {
+        // Ownership by start: a store row outside its segment belongs to the other layer.
+        if (rec.start < s.start || rec.start >= s.end) continue;
+        const id = `${rec.sessionId}\u0000${rec.start}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        out.push(rec);
+      }
+    }
+    out.sort((a, b) => a.start - b.start || (a.sessionId < b.sessionId ? -1 : 1));
+    return { sessions: out, provenance: provenance(ctx, segments) };
+  }
+
+  return {
+    context,
+    series,
+    sessions,
+    async dailySummary(date, given) {
+      const ctx = given ?? await context();
+      return await ctx.snapshot.dailySummary(date);
+    },
+    async userSegment(userId, date, given) {
+      const ctx = given ?? await context();
+      return await ctx.snapshot.userSegment(userId, date);
+    },
+  };
+}
