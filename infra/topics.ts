@@ -1,0 +1,86 @@
+/**
+ * @module
+ * Creates the platform's Kafka topics idempotently: every input topic of CONTRACTS.md §2 (names
+ * from the configuration), its dead-letter topic `<topic>.dlq`, and `enriched_events`.
+ */
+
+import type { Kafka } from "kafkajs";
+import { dlqTopic, type ResolvedConfig, TOPIC_KEYS } from "../shared/config.ts";
+import { createKafka } from "../shared/kafka.ts";
+
+/** The output topic of the `data_enrichment` job. */
+export const ENRICHED_TOPIC = "enriched_events";
+
+/** The part of the configuration topic creation needs. */
+export type TopicsConfig = Pick<
+  ResolvedConfig,
+  "kafkaBrokers" | "logLevel" | "topics" | "topicPartitions"
+>;
+
+/** Options of {@linkcode ensureTopics}. */
+export interface EnsureTopicsOptions {
+  /** Partitions of every created topic; default `cfg.topicPartitions` (6). */
+  partitions?: number;
+  /** Replication factor of created topics; default 1 (the local single broker). */
+  replicationFactor?: number;
+  /** Name of the enrichment output topic; default {@linkcode ENRICHED_TOPIC}. */
+  enrichedTopic?: string;
+  /** A client to use; default one made with `createKafka(cfg, "edu-lambda-migrate")`. */
+  kafka?: Kafka;
+}
+
+/** What {@linkcode ensureTopics} found and did. */
+export interface EnsureTopicsResult {
+  created: string[];
+  existing: string[];
+}
+
+/** Every topic the platform uses, in a stable order: input topics, their DLQs, enriched. */
+export function platformTopics(
+  cfg: Pick<ResolvedConfig, "topics">,
+  enrichedTopic = ENRICHED_TOPIC,
+): string[] {
+  const inputs = TOPIC_KEYS.map((k) => cfg.topics[k]);
+  return [...inputs, ...inputs.map(dlqTopic), enrichedTopic];
+}
+
+/**
+ * Creates every platform topic that does not exist yet (existing topics are left as they are) and
+ * waits until the new ones have leaders.
+ * @throws {RangeError} when `partitions` or `replicationFactor` is not a positive integer
+ */
+export async function ensureTopics(
+  cfg: TopicsConfig,
+  opts: EnsureTopicsOptions = {},
+): Promise<EnsureTopicsResult> {
+  const partitions = opts.partitions ?? cfg.topicPartitions;
+  const replicationFactor = opts.replicationFactor ?? 1;
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new RangeError(
+      `Cannot create topics: 'partitions' must be an integer >= 1, got ${partitions}`,
+    );
+  }
+  if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+    throw new RangeError(
+      `Cannot create topics: 'replicationFactor' must be an integer >= 1, got ${replicationFactor}`,
+    );
+  }
+  const wanted = platformTopics(cfg, opts.enrichedTopic);
+  const admin = (opts.kafka ?? createKafka(cfg, "edu-lambda-migrate")).admin();
+  await admin.connect();
+  try {
+    const present = new Set(await admin.listTopics());
+    const missing = wanted.filter((t) => !present.has(t));
+    if (missing.length > 0) {
+      // kafkajs ignores TOPIC_ALREADY_EXISTS, so a concurrent creator is not an error.
+      await admin.createTopics({
+        waitForLeaders: true,
+        timeout: 30_000,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+      });
+    }
+    return { created: missing, existing: wanted.filter((t) => present.has(t)) };
+  } finally {
+    await admin.disconnect();
+  }
+}
