@@ -1,0 +1,78 @@
+/**
+ * @module
+ * Sliding (hopping) event-time windows: windows of `sizeMs` starting every `slideMs`, e.g. the
+ * 5-minute activity windows every minute. An event belongs to `sizeMs / slideMs` windows; each
+ * window is keyed by its start and closes when the watermark reaches its end.
+ */
+import { KeyedWindows, type WindowCell } from "./keyed_windows.ts";
+import type { ReplayPoint } from "./replay_point.ts";
+
+/** Options of {@link SlidingWindows}. */
+export interface SlidingOptions<S> {
+  /** Window length in ms; default 300000 (5 minutes). */
+  sizeMs?: number;
+  /** Distance between window starts in ms, dividing `sizeMs`; default 60000 (1 minute). */
+  slideMs?: number;
+  /** A fresh aggregate for a new (key, window). */
+  init: (key: string, start: number, end: number) => S;
+}
+
+/** Keyed sliding windows. */
+export class SlidingWindows<S> {
+  readonly sizeMs: number;
+  readonly slideMs: number;
+  #windows: KeyedWindows<S>;
+
+  constructor(options: SlidingOptions<S>) {
+    const size = options.sizeMs ?? 300_000;
+    const slide = options.slideMs ?? 60_000;
+    if (!(Number.isInteger(slide) && slide > 0)) {
+      throw new RangeError(`Cannot open sliding windows: 'slideMs' must be > 0, got ${slide}`);
+    }
+    if (!(Number.isInteger(size) && size >= slide && size % slide === 0)) {
+      throw new RangeError(
+        `Cannot open sliding windows: 'sizeMs' must be a multiple of 'slideMs' (${slide}), got ${size}`,
+      );
+    }
+    this.sizeMs = size;
+    this.slideMs = slide;
+    this.#windows = new KeyedWindows<S>({ init: options.init });
+  }
+
+  /**
+   * The cells of `key` in every window holding `eventTime` (oldest window first), to be changed
+   * by the event at `offset`.
+   */
+  update(
+    key: string,
+    eventTime: number,
+    offset: number,
+    maxEventTimeBefore: number,
+    replaying: boolean,
+  ): WindowCell<S>[] {
+    const slide = this.slideMs;
+    const lastStart = eventTime - (((eventTime % slide) + slide) % slide);
+    const out: WindowCell<S>[] = [];
+    for (let start = lastStart - this.sizeMs + slide; start <= lastStart; start += slide) {
+      out.push(
+        this.#windows.cell(key, start, start + this.sizeMs, offset, maxEventTimeBefore, replaying),
+      );
+    }
+    return out;
+  }
+
+  /** Closes the windows whose end is at or before `watermark`; returns how many. */
+  closeThrough(watermark: number): number {
+    return this.#windows.closeThrough(watermark);
+  }
+
+  /** Cells changed since the last call. */
+  drainDirty(): WindowCell<S>[] {
+    return this.#windows.drainDirty();
+  }
+
+  /** Where a replay must start to rebuild the open windows. */
+  replayPoint(): ReplayPoint | undefined {
+    return this.#windows.replayPoint();
+  }
+}
