@@ -1,0 +1,62 @@
+/**
+ * @module
+ * `daily_summary`: one row per day (CONTRACTS.md §4 `DailySummary`). Published only for complete
+ * days (all 24 hours).
+ */
+import { lit } from "./_sql.ts";
+import type { ViewContext, ViewDef } from "./_view.ts";
+import { sessionsSql } from "./merged_views.ts";
+
+/** Rank rule of DESIGN.md "Percentiles": the value at 0-based rank floor(q·(n−1)). */
+export function rankQuantileSql(sortedList: string, n: string, q: number): string {
+  return `CASE WHEN ${n} = 0 THEN NULL ELSE ${sortedList}[floor(${q} * (${n} - 1))::BIGINT + 1] END`;
+}
+
+/** The daily summary view. */
+export const dailySummary: ViewDef = {
+  name: "daily_summary",
+  job: "daily_summary",
+  daily: true,
+  reads: () => [-1, 1],
+  columns: [
+    { name: "date", type: "VARCHAR", doc: "YYYY-MM-DD" },
+    { name: "total_events", type: "BIGINT", doc: "events of every topic except CDC" },
+    { name: "active_users", type: "BIGINT", doc: "distinct users with any such event" },
+    { name: "sessions", type: "BIGINT", doc: "clickstream sessions starting that day" },
+    { name: "avg_session_duration_sec", type: "DOUBLE", doc: "mean duration; NULL without" },
+    { name: "p95_session_duration_sec", type: "DOUBLE", doc: "rank floor(0.95·(n−1))" },
+    {
+      name: "events_by_type",
+      type: "VARCHAR",
+      doc: 'JSON [{"key": topic, "count": n}] sorted by key',
+    },
+    { name: "logins", type: "BIGINT", doc: "auth action=login" },
+    { name: "enrollments", type: "BIGINT", doc: "course action=enrolled" },
+    { name: "completions", type: "BIGINT", doc: "course action=completed" },
+  ],
+  sortKey: ["date"],
+  sql: (ctx: ViewContext) => `
+    WITH e AS (SELECT * FROM d_ev WHERE tk <> 'CDC'),
+    s AS (
+      SELECT end_ms - start_ms AS dur_ms FROM (${sessionsSql()})
+      WHERE strftime(epoch_ms(start_ms), '%Y-%m-%d') = ${lit(ctx.date)}
+    ),
+    sa AS (
+      SELECT count(*) AS n, sum(dur_ms) AS total_ms, list_sort(list(dur_ms)) AS sorted FROM s
+    ),
+    bt AS (
+      SELECT coalesce(to_json(list({'key': k, 'count': c} ORDER BY k))::VARCHAR, '[]') AS j
+      FROM (SELECT topic AS k, count(*) AS c FROM e GROUP BY topic)
+    )
+    SELECT ${lit(ctx.date)} AS date,
+      (SELECT count(*) FROM e) AS total_events,
+      (SELECT count(DISTINCT user_id) FROM e) AS active_users,
+      sa.n AS sessions,
+      CASE WHEN sa.n = 0 THEN NULL ELSE sa.total_ms / sa.n / 1000.0 END AS avg_session_duration_sec,
+      ${rankQuantileSql("sa.sorted", "sa.n", 0.95)} / 1000.0 AS p95_session_duration_sec,
+      bt.j AS events_by_type,
+      (SELECT count(*) FROM e WHERE tk = 'AUTH' AND action = 'login') AS logins,
+      (SELECT count(*) FROM e WHERE tk = 'COURSE' AND action = 'enrolled') AS enrollments,
+      (SELECT count(*) FROM e WHERE tk = 'COURSE' AND action = 'completed') AS completions
+    FROM sa, bt`,
+};
