@@ -14,11 +14,12 @@ export function countIf(cond: string): string {
 }
 
 /**
- * Sum of a DOUBLE column that does not depend on row order (DuckDB sums DOUBLE in parallel, in
- * varying order): summed as DECIMAL(38, 9), exact for values with up to 9 decimals.
+ * Sum of a DOUBLE expression that does not depend on how DuckDB splits the work (a parallel sum
+ * adds in varying order, so re-runs could differ in the last bit): added in (partition, offset)
+ * order, 0 when there is nothing to add.
  */
-export function exactSum(expr: string): string {
-  return `coalesce(sum((${expr})::DECIMAL(38, 9)), 0)::DOUBLE`;
+export function orderedSum(expr: string): string {
+  return `coalesce(sum(${expr} ORDER BY "partition", "offset"), 0)::DOUBLE`;
 }
 
 /** Percent of a graded assessment, computed like the speed layer: 100 · score / max_score. */

@@ -4,7 +4,7 @@
  * Figures and sketch bytes are those of the realtime rows summed over Kafka partitions
  * (docs/DESIGN.md "Semantics" and "Realtime views").
  */
-import { countIf, exactSum, lit, PERCENT } from "./_sql.ts";
+import { countIf, lit, orderedSum, PERCENT } from "./_sql.ts";
 import { hoursIn, type ViewContext, type ViewDef } from "./_view.ts";
 
 const SAME_DAY = (): [number, number] => [0, 0];
@@ -121,7 +121,7 @@ export const videoViews: ViewDef = {
       ${countIf("action = 'play'")} AS plays,
       ${countIf("action = 'pause'")} AS pauses,
       ${countIf("action = 'complete'")} AS completes,
-      ${exactSum("CASE WHEN action = 'heartbeat' THEN watched_sec END")} AS watch_seconds,
+      ${orderedSum("CASE WHEN action = 'heartbeat' THEN watched_sec END")} AS watch_seconds,
       hll_sketch(list(DISTINCT user_id)) AS unique_viewers,
       count(DISTINCT user_id) AS unique_viewers_exact
     FROM d_ev WHERE tk = 'VIDEO'
@@ -151,7 +151,7 @@ export const assessmentScores: ViewDef = {
       ${countIf("action = 'started'")} AS started,
       ${countIf("action = 'submitted'")} AS submitted,
       ${countIf("action = 'graded'")} AS graded,
-      ${exactSum(`CASE WHEN action = 'graded' THEN ${PERCENT} END`)} AS sum_percent,
+      ${orderedSum(`CASE WHEN action = 'graded' THEN ${PERCENT} END`)} AS sum_percent,
       min(${PERCENT}) FILTER (WHERE action = 'graded') AS min_percent,
       max(${PERCENT}) FILTER (WHERE action = 'graded') AS max_percent,
       dd_sketch(coalesce(list(${PERCENT}) FILTER (WHERE action = 'graded'), []::DOUBLE[]))
