@@ -1,0 +1,192 @@
+/**
+ * @module
+ * The Cassandra {@link ViewStore}: one prepared statement per table and operation, every upsert
+ * `USING TTL <ttl> AND TIMESTAMP <version>`, every delete `USING TIMESTAMP <version>`. Rows of the
+ * same Cassandra partition go in small unlogged batches (one partition per batch, so the batch is
+ * applied atomically on one replica set without coordinator fan-out); everything else runs
+ * concurrently with a bound on requests in flight.
+ */
+import { Buffer } from "node:buffer";
+import { type Client, types } from "cassandra-driver";
+import { columnsOf, keyLength, type TableSpec } from "./tables.ts";
+import type { RowWrite, ViewStore } from "./view_store.ts";
+
+/** Options of {@link CassandraViewStore}. */
+export interface CassandraViewStoreOptions {
+  /** TTL of upserted rows in seconds (`REALTIME_TTL_SECONDS`). */
+  ttlSeconds: number;
+  /** Requests (statements or batches) in flight at most; default 64. */
+  concurrency?: number;
+  /** Rows per unlogged batch at most; default 20. */
+  maxBatchRows?: number;
+  /** Approximate bytes per unlogged batch at most (below Cassandra's 5 KiB warning); default 4000. */
+  maxBatchBytes?: number;
+}
+
+interface Statements {
+  upsert: string;
+  delete: string;
+  /** Indexes of blob columns (converted to Buffer) in row order. */
+  blobs: number[];
+}
+
+function quote(name: string): string {
+  return `"${name}"`;
+}
+
+/** CQL of a table's upsert and delete. */
+export function statementsFor(t: TableSpec): { upsert: string; delete: string } {
+  const all = columnsOf(t);
+  const key = all.slice(0, keyLength(t));
+  return {
+    upsert: `INSERT INTO ${t.name} (${all.map((c) => quote(c.name)).join(", ")}) VALUES (${
+      all.map(() => "?").join(", ")
+    }) USING TTL ? AND TIMESTAMP ?`,
+    delete: `DELETE FROM ${t.name} USING TIMESTAMP ? WHERE ${
+      key.map((c) => `${quote(c.name)} = ?`).join(" AND ")
+    }`,
+  };
+}
+
+function approxBytes(values: readonly unknown[]): number {
+  let n = 16;
+  for (const v of values) {
+    if (typeof v === "string") n += v.length + 4;
+    else if (v instanceof Uint8Array) n += v.length + 4;
+    else if (Array.isArray(v)) { for (const x of v) n += String(x).length + 4; }
+    else n += 8;
+  }
+  return n;
+}
+
+interface Query {
+  query: string;
+  params: unknown[];
+}
+
+/** Writes realtime rows to Cassandra. */
+export class CassandraViewStore implements ViewStore {
+  #client: Client;
+  #ttl: number;
+  #concurrency: number;
+  #maxBatchRows: number;
+  #maxBatchBytes: number;
+  #statements = new Map<string, Statements>();
+
+  /**
+   * @param client a client connected to the keyspace of the realtime tables
+   * @param options TTL and concurrency
+   */
+  constructor(client: Client, options: CassandraViewStoreOptions) {
+    if (!(Number.isInteger(options.ttlSeconds) && options.ttlSeconds > 0)) {
+      throw new RangeError(
+        `Cannot create view store: 'ttlSeconds' must be a positive integer, got ${options.ttlSeconds}`,
+      );
+    }
+    this.#client = client;
+    this.#ttl = options.ttlSeconds;
+    this.#concurrency = options.concurrency ?? 64;
+    this.#maxBatchRows = options.maxBatchRows ?? 20;
+    this.#maxBatchBytes = options.maxBatchBytes ?? 4000;
+    if (!(this.#concurrency >= 1)) {
+      throw new RangeError(`Cannot create view store: 'concurrency' must be ≥ 1`);
+    }
+  }
+
+  #stmts(t: TableSpec): Statements {
+    let s = this.#statements.get(t.name);
+    if (!s) {
+      const blobs = columnsOf(t).flatMap((c, i) => c.type === "blob" ? [i] : []);
+      s = { ...statementsFor(t), blobs };
+      this.#statements.set(t.name, s);
+    }
+    return s;
+  }
+
+  #query(r: RowWrite): Query {
+    const s = this.#stmts(r.table);
+    if (r.op === "delete") return { query: s.delete, params: [r.version, ...r.values] };
+    const params = new Array(r.values.length + 2);
+    for (let i = 0; i < r.values.length; i++) {
+      const v = r.values[i];
+      params[i] = v === null || v === undefined ? types.unset : v;
+    }
+    for (const i of s.blobs) {
+      const v = params[i];
+      if (v instanceof Uint8Array && !Buffer.isBuffer(v)) {
+        params[i] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      }
+    }
+    params[r.values.length] = this.#ttl;
+    params[r.values.length + 1] = r.version;
+    return { query: s.upsert, params };
+  }
+
+  /** Groups rows into requests: single statements, or unlogged batches within one partition. */
+  #plan(rows: readonly RowWrite[]): Query[][] {
+    const byPartition = new Map<string, RowWrite[]>();
+    for (const r of rows) {
+      const pk = r.table.partitionKey.length;
+      const k = pk === 1
+        ? `${r.table.name}\u0000${String(r.values[0])}`
+        : `${r.table.name}\u0000${JSON.stringify(r.values.slice(0, pk))}`;
+      const g = byPartition.get(k);
+      if (g) g.push(r);
+      else byPartition.set(k, [r]);
+    }
+    const requests: Query[][] = [];
+    for (const group of byPartition.values()) {
+      let batch: Query[] = [];
+      let bytes = 0;
+      for (const r of group) {
+        const size = approxBytes(r.values);
+        if (
+          batch.length > 0 &&
+          (batch.length >= this.#maxBatchRows || bytes + size > this.#maxBatchBytes)
+        ) {
+          requests.push(batch);
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(this.#query(r));
+        bytes += size;
+      }
+      if (batch.length > 0) requests.push(batch);
+    }
+    return requests;
+  }
+
+  async write(rows: readonly RowWrite[]): Promise<void> {
+    if (rows.length === 0) return;
+    const requests = this.#plan(rows);
+    let next = 0;
+    let failure: unknown;
+    const client = this.#client;
+    const worker = async () => {
+      while (failure === undefined && next < requests.length) {
+        const req = requests[next++];
+        try {
+          if (req.length === 1) {
+            await client.execute(req[0].query, req[0].params, { prepare: true });
+          } else {
+            await client.batch(req, { prepare: true, logged: false });
+          }
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    };
+    const workers = [];
+    for (let i = 0; i < Math.min(this.#concurrency, requests.length); i++) workers.push(worker());
+    await Promise.all(workers);
+    if (failure !== undefined) {
+      throw new Error(`Cassandra write failed: ${(failure as Error).message ?? failure}`, {
+        cause: failure,
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#client.shutdown();
+  }
+}
