@@ -278,6 +278,14 @@ Deno.test("KafkaTopics: every input topic, its .dlq and enriched_events, matchin
       );
       assert.equal(t.spec.replicas, k === "overlays/prod" ? 3 : 1);
     }
+    const migrateEnv = Object.fromEntries(
+      (find(objs, "Job", "migrate") as Any).spec.template.spec.containers[0].env.map((
+        e: Any,
+      ) => [e.name, e.value]),
+    );
+    for (const t of topics) {
+      assert.equal(Number(migrateEnv.TOPIC_REPLICATION_FACTOR), t.spec.replicas, "same RF");
+    }
     const [host] = cfg.kafkaBrokers[0].split(":");
     assert.equal(
       host,

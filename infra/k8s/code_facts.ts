@@ -52,6 +52,10 @@ export async function envNamesReadByCode(
       if (file.includes("/infra/local/")) continue; // development servers, not deployed code
       const text = await Deno.readTextFile(file);
       for (const re of ENV_PATTERNS) for (const m of text.matchAll(re)) names.add(m[1]);
+      // A file that reads Deno.env through a helper (`factor("NAME")`): its NAME_LIKE literals.
+      if (/Deno\.env\.get\(\s*[a-z]/.test(text)) {
+        for (const m of text.matchAll(/["'`]([A-Z][A-Z0-9]*_[A-Z0-9_]+)["'`]/g)) names.add(m[1]);
+      }
     }
   }
   return names;
