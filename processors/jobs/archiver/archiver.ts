@@ -25,7 +25,14 @@ import {
 } from "../../../shared/archive.ts";
 import type { Logger } from "../../../shared/log.ts";
 import type { Registry } from "../../../shared/metrics.ts";
-import type { Checkpoint, JobDefinition, PartitionTask, RecordMeta } from "../../runtime/task.ts";
+import type {
+  Checkpoint,
+  JobDefinition,
+  PartitionTask,
+  PreparedFlush,
+  RecordMeta,
+  TaskContext,
+} from "../../runtime/task.ts";
 
 /** When a partition's buffer is written out. */
 export interface RollPolicy {
@@ -75,6 +82,7 @@ class ArchiverTask implements PartitionTask {
   #cfg: ArchiverConfig;
   #o: Resolved;
   #topic: TopicKey;
+  #topicName: string;
   #partition: number;
   #rows: ArchiveRow[] = [];
   #bytes = 0;
@@ -87,9 +95,11 @@ class ArchiverTask implements PartitionTask {
     cfg: ArchiverConfig,
     o: Resolved,
     topic: TopicKey,
+    topicName: string,
     partition: number,
     resume: Checkpoint | undefined,
   ) {
+    this.#topicName = topicName;
     this.#cfg = cfg;
     this.#o = o;
     this.#topic = topic;
@@ -101,7 +111,7 @@ class ArchiverTask implements PartitionTask {
   /** Removes files written after the stored checkpoint, and temporary files of the partition. */
   async cleanup(from: number): Promise<number> {
     const files = await listArchiveFiles(this.#cfg.dataDir, {
-      topics: [this.#cfg.topics[this.#topic]],
+      topics: [this.#topicName],
       partition: this.#partition,
       includeTemp: true,
     });
@@ -137,7 +147,7 @@ class ArchiverTask implements PartitionTask {
     const last = this.#rows.length > 0 ? this.#rows[this.#rows.length - 1].offset : -1;
     if (meta.offset <= last) return; // a redelivery of an offset already buffered
     const row = archiveRow(event, {
-      topic: this.#cfg.topics[meta.topic],
+      topic: this.#topicName,
       partition: meta.partition,
       offset: meta.offset,
       kafkaTs: meta.kafkaTs,
@@ -166,9 +176,65 @@ class ArchiverTask implements PartitionTask {
     return this.#rows.length;
   }
 
-  async flush(): Promise<Checkpoint> {
-    if (!this.#rollDue()) return this.#committed ?? this.#initial();
+  /**
+   * Snapshots a roll synchronously (events fed afterwards belong to the next one). When no roll is
+   * due nothing is written and the checkpoint is the last committed one, or `position` when
+   * nothing is buffered (every event below it is already archived). `write` is idempotent.
+   */
+  prepareFlush(position?: number): PreparedFlush {
+    const { rows, checkpoint } = this.#take(position);
+    let done = rows.length === 0;
+    return {
+      checkpoint,
+      rows: rows.length,
+      write: async () => {
+        if (done) return;
+        await this.#write(rows);
+        done = true;
+        this.#commit(checkpoint, rows.length);
+      },
+    };
+  }
+
+  async flush(position?: number): Promise<Checkpoint> {
+    const { rows, checkpoint } = this.#take(position);
+    if (rows.length === 0) return checkpoint;
+    try {
+      await this.#write(rows);
+    } catch (e) {
+      // Keep the rows, in front of anything fed meanwhile, for the retry.
+      this.#rows = rows.concat(this.#rows);
+      for (const r of rows) this.#bytes += approxRowBytes(r);
+      throw e;
+    }
+    this.#commit(checkpoint, rows.length);
+    return checkpoint;
+  }
+
+  #take(position: number | undefined): { rows: ArchiveRow[]; checkpoint: Checkpoint } {
+    if (!this.#rollDue()) {
+      const checkpoint = this.#rows.length === 0 && position !== undefined
+        ? checkpointAt(Math.max(position, this.#committed?.nextOffset ?? 0))
+        : this.#committed ?? checkpointAt(this.#rows.length > 0 ? this.#rows[0].offset : 0);
+      return { rows: [], checkpoint };
+    }
     const rows = this.#rows;
+    this.#rows = [];
+    this.#bytes = 0;
+    return {
+      rows,
+      checkpoint: checkpointAt(Math.max(rows[rows.length - 1].offset + 1, position ?? 0)),
+    };
+  }
+
+  #commit(checkpoint: Checkpoint, events: number): void {
+    this.#o.events?.inc({ topic: this.#topic }, events);
+    if (!this.#committed || checkpoint.nextOffset > this.#committed.nextOffset) {
+      this.#committed = checkpoint;
+    }
+  }
+
+  async #write(rows: ArchiveRow[]): Promise<void> {
     const first = rows[0].offset;
     if (this.#cleanedFrom === undefined || first < this.#cleanedFrom) await this.cleanup(first);
     const groups = new Map<string, ArchiveRow[]>();
@@ -187,16 +253,6 @@ class ArchiverTask implements PartitionTask {
       await writeFileAtomic(path, encodeArchive(g), { fsync: this.#o.fsync });
     }
     this.#o.files?.inc({ topic: this.#topic }, groups.size);
-    this.#o.events?.inc({ topic: this.#topic }, rows.length);
-    this.#committed = checkpointAt(rows[rows.length - 1].offset + 1);
-    this.#rows = [];
-    this.#bytes = 0;
-    return this.#committed;
-  }
-
-  #initial(): Checkpoint {
-    // Nothing written yet: resume where this task's data starts (or 0 before any event).
-    return checkpointAt(this.#rows.length > 0 ? this.#rows[0].offset : 0);
   }
 
   close(): Promise<void> {
@@ -245,8 +301,9 @@ export function archiverJob(cfg: ArchiverConfig, deps: ArchiverDeps = {}): JobDe
   return {
     name: "archiver",
     topics: TOPIC_KEYS,
-    async createTask(topic, partition, resume) {
-      const task = new ArchiverTask(cfg, o, topic, partition, resume);
+    async createTask(topic, partition, resume, context?: TaskContext) {
+      const name = context?.topicName ?? cfg.topics[topic];
+      const task = new ArchiverTask(cfg, o, topic, name, partition, resume);
       if (resume) await task.cleanup(resume.nextOffset);
       return task;
     },
