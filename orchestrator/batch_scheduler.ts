@@ -215,8 +215,8 @@ export class BatchScheduler {
         ) {
           continue;
         }
-        const result = await this.#execute(run, signal);
         this.#lockedElsewhere = busy;
+        const result = await this.#execute(run, signal);
         return { ran: { run, result }, nextWakeAt: this.#clock.now() };
       } finally {
         await held.release();
@@ -226,8 +226,12 @@ export class BatchScheduler {
     if (busy.length > 0) {
       o.log.debug("runs held by another orchestrator", { runs: busy });
     }
+    // Runs locked by another orchestrator may fail there: look again within pollMs.
     const pollMs = o.pollMs ?? 60_000;
-    return { ran: null, nextWakeAt: Math.min(p.nextWakeAt, now + pollMs) };
+    return {
+      ran: null,
+      nextWakeAt: busy.length ? Math.min(p.nextWakeAt, now + pollMs) : p.nextWakeAt,
+    };
   }
 
   async #execute(run: PlannedRun, signal?: AbortSignal): Promise<BatchRunResult> {
