@@ -25,7 +25,7 @@ export interface EnsureTopicsOptions {
   replicationFactor?: number;
   /** Name of the enrichment output topic; default {@linkcode ENRICHED_TOPIC}. */
   enrichedTopic?: string;
-  /** A client to use; default one made with `createKafka(cfg, "edu-lambda-migrate")`. */
+  /** A client to use; default a new one (its own log is off: failures are thrown). */
   kafka?: Kafka;
 }
 
@@ -33,6 +33,23 @@ export interface EnsureTopicsOptions {
 export interface EnsureTopicsResult {
   created: string[];
   existing: string[];
+}
+
+async function untilLeaderAnswers(
+  probe: () => Promise<unknown>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await probe();
+      return;
+    } catch (e) {
+      const retriable = (e as { retriable?: boolean }).retriable === true;
+      if (!retriable || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** Every topic the platform uses, in a stable order: input topics, their DLQs, enriched. */
@@ -66,7 +83,8 @@ export async function ensureTopics(
     );
   }
   const wanted = platformTopics(cfg, opts.enrichedTopic);
-  const admin = (opts.kafka ?? createKafka(cfg, "edu-lambda-migrate")).admin();
+  const admin = (opts.kafka ?? createKafka(cfg, "edu-lambda-migrate", { logLevel: "nothing" }))
+    .admin();
   await admin.connect();
   try {
     const present = new Set(await admin.listTopics());
@@ -78,6 +96,10 @@ export async function ensureTopics(
         timeout: 30_000,
         topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
       });
+      // waitForLeaders only checks metadata; the broker may still answer NOT_LEADER for a moment
+      // (and kafkajs retries a whole produce request, duplicating the partitions that succeeded).
+      // ListOffsets is served by each partition's leader: once it answers, produce works.
+      for (const topic of missing) await untilLeaderAnswers(() => admin.fetchTopicOffsets(topic));
     }
     return { created: missing, existing: wanted.filter((t) => present.has(t)) };
   } finally {

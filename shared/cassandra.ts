@@ -4,6 +4,7 @@
  * prepared-statement helper.
  */
 
+import { Buffer } from "node:buffer";
 import { Client, type ClientOptions, type QueryOptions, type types } from "cassandra-driver";
 import type { ResolvedConfig } from "./config.ts";
 
@@ -50,7 +51,10 @@ export function createCassandraClient(
 export interface Prepared {
   /** The CQL text. */
   readonly query: string;
-  /** Executes with positional parameters (prepared on first use, cached by the driver). */
+  /**
+   * Executes with positional parameters (prepared on first use, cached by the driver). A
+   * `Uint8Array` parameter is passed as a `Buffer`, which the driver requires for blobs.
+   */
   execute(params?: unknown[], options?: QueryOptions): Promise<types.ResultSet>;
 }
 
@@ -66,6 +70,12 @@ export function prepare(client: Client, query: string): Prepared {
   return {
     query,
     execute: (params = [], options = {}) =>
-      client.execute(query, params, { ...options, prepare: true }),
+      client.execute(query, params.map(toDriverValue), { ...options, prepare: true }),
   };
+}
+
+function toDriverValue(v: unknown): unknown {
+  return v instanceof Uint8Array && !Buffer.isBuffer(v)
+    ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    : v;
 }
