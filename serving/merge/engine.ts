@@ -67,7 +67,8 @@ export interface MergeEngine {
   /** Reads the batch version, realtime status and clock once, for answers that must agree. */
   context(): Promise<AnswerContext>;
   /**
-   * A merged series over `[from, to)` widened to whole buckets of `granularity`.
+   * A merged series over `[from, to)` widened to whole hours (HOUR, DAY) or minutes (MINUTE),
+   * one point per bucket of `granularity`, clipped to that range.
    * @throws {ArgumentError} for `to` before `from`, a range over the limit, MINUTE outside realtime retention, too many points
    */
   series<V extends SeriesView>(
@@ -191,10 +192,14 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
           `(use HOUR or DAY for older data)`,
       );
     }
+    // Batch views have hour precision and realtime views minute precision: HOUR and DAY ranges
+    // widen to whole hours, MINUTE ranges to whole minutes; buckets are clipped to the result.
+    const precision = granularity === "MINUTE" ? MINUTE_MS : HOUR_MS;
     const aligned: Interval = to > from
-      ? { start: floorTo(from, size), end: ceilTo(to, size) }
+      ? { start: floorTo(from, precision), end: ceilTo(to, precision) }
       : { start: from, end: from };
-    const count = (aligned.end - aligned.start) / size;
+    const first = floorTo(aligned.start, size);
+    const count = aligned.end > aligned.start ? (ceilTo(aligned.end, size) - first) / size : 0;
     if (count > maxPoints) {
       throw new ArgumentError(
         "granularity",
@@ -207,7 +212,7 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     const buckets: ViewFigures[V][] = Array.from({ length: count }, () => ops.zero());
     const addAt = (t: number, figures: ViewFigures[V], lo: number, hi: number) => {
       if (t < lo || t >= hi) return; // a store returned a row outside what was asked
-      ops.addInto(buckets[Math.floor((t - aligned.start) / size)], figures);
+      ops.addInto(buckets[Math.floor((t - first) / size)], figures);
     };
 
     const reads: Promise<void>[] = [];
@@ -235,8 +240,8 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     await Promise.all(reads);
 
     const points: SeriesPoint<ViewFigures[V]>[] = buckets.map((figures, i) => {
-      const start = aligned.start + i * size;
-      const bucket = { start, end: start + size };
+      const s = first + i * size;
+      const bucket = { start: Math.max(s, aligned.start), end: Math.min(s + size, aligned.end) };
       return {
         ...bucket,
         source: sourceOf(bucket, segments, ctx.snapshot.batchThrough, granularity),

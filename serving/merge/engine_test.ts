@@ -233,15 +233,42 @@ Deno.test("to before from and ranges over 400 days are refused naming to", async
   assert.deepStrictEqual(e3.argument, "to");
 });
 
-Deno.test("ranges widen to whole buckets and an empty range has no points", async () => {
-  const { engine } = setup(H(12));
-  const a = await engine.series("appEvents", {}, {
+Deno.test("ranges widen to whole hours (minutes for MINUTE) and DAY buckets are clipped to them", async () => {
+  const { batch, engine } = setup(H(36));
+  batch.publish(H(0), H(30));
+  batch.add("courseEngagement", "c", H(1), course(1)).add("courseEngagement", "c", H(3), course(2));
+  batch.add("courseEngagement", "c", H(25), course(4)).add(
+    "courseEngagement",
+    "c",
+    H(29),
+    course(8),
+  );
+  const hourly = await engine.series("courseEngagement", { courseId: "c" }, {
     from: H(1, 30),
     to: H(3, 10),
     granularity: "HOUR",
   });
-  assert.deepStrictEqual(a.points.map((p) => p.start), [H(1), H(2), H(3)]);
-  assert.deepStrictEqual([a.total.start, a.total.end], [H(1), H(4)]);
+  assert.deepStrictEqual(hourly.points.map((p) => [p.start, p.end]), [
+    [H(1), H(2)],
+    [H(2), H(3)],
+    [H(3), H(4)],
+  ]);
+  assert.deepStrictEqual([hourly.total.start, hourly.total.end], [H(1), H(4)]);
+  const daily = await engine.series("courseEngagement", { courseId: "c" }, {
+    from: H(2),
+    to: H(26),
+    granularity: "DAY",
+  });
+  assert.deepStrictEqual(daily.points.map((p) => [p.start, p.end, p.figures.enrollments]), [
+    [H(2), H(24), 2],
+    [H(24), H(26), 4],
+  ]);
+  const minutes = await engine.series("appEvents", {}, {
+    from: H(30, 1) + 500,
+    to: H(30, 3) + 1,
+    granularity: "MINUTE",
+  });
+  assert.deepStrictEqual(minutes.points.map((p) => p.start), [H(30, 1), H(30, 2), H(30, 3)]);
   const empty = await engine.series("appEvents", {}, {
     from: H(1, 30),
     to: H(1, 30),
@@ -332,8 +359,8 @@ Deno.test("realtime fills hours before the first batch hour inside its retention
   });
   assert.deepStrictEqual(a.total.figures.enrollments, 1011);
   assert.deepStrictEqual(a.points[0].source, "MIXED");
-  // Only the future part of the day is uncovered.
-  assert.deepStrictEqual(a.provenance.gaps, [{ start: H(12), end: H(24) }]);
+  assert.deepStrictEqual([a.points[0].start, a.points[0].end], [H(0), H(12)]);
+  assert.deepStrictEqual(a.provenance.complete, true);
 });
 
 Deno.test("a session is owned by the layer covering its start: none counted twice or dropped", async () => {

@@ -7,6 +7,7 @@ import { HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 import { batchExtent } from "./batch_through.ts";
 import { type FigureOps, FIGURES } from "./figures.ts";
 import type {
+  AppEventDims,
   BatchSnapshot,
   BatchStore,
   DailySummaryRecord,
@@ -19,12 +20,7 @@ import type {
   ViewKeys,
 } from "./types.ts";
 
-/** Dimensions of an app-events row (the finest grain both layers keep). */
-export interface AppEventDims {
-  eventType: string;
-  appType: string;
-  userId: string;
-}
+export type { AppEventDims };
 
 function entityOf<V extends SeriesView>(view: V, key: ViewKeys[V]): string {
   switch (view) {

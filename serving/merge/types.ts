@@ -68,6 +68,13 @@ export interface ViewFigures {
   userActivity: UserActivityFigures;
 }
 
+/** Dimensions of an app-events row (the finest grain both layers keep). */
+export interface AppEventDims {
+  eventType: string;
+  appType: string;
+  userId: string;
+}
+
 /** The key (entity and filters) of each merged view. */
 export interface ViewKeys {
   /** Any subset of filters; all absent = every app event. */
