@@ -92,6 +92,8 @@ const ROUTE_PATTERNS = [
   // plain Deno.serve handlers: url.pathname === "/health", case "/ready":
   /pathname\s*===?\s*["'](\/[A-Za-z0-9/_-]*)["']/g,
   /case\s+["'](\/[A-Za-z0-9/_-]*)["']\s*:/g,
+  // GraphQL Yoga's endpoint option
+  /graphqlEndpoint\s*:[^,\n]*?["'](\/[A-Za-z0-9/_-]*)["']/g,
 ];
 
 /** HTTP paths routed by the code under `dir` (relative to root). */
