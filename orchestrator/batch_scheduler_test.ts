@@ -362,3 +362,25 @@ Deno.test("a first start with an archive begins at its earliest hour", async () 
   assert.deepEqual(runner.keys(), ["hourly:2026-11-20T01", "hourly:2026-11-20T02"]);
   assert.ok(records.some((r) => r.msg === "first start: batch schedule begins"));
 });
+
+Deno.test("from a fresh start, batchThrough keeps up with every due hour (no gap from daily runs)", async () => {
+  const manifest = new FakeManifest();
+  const runner = new FakeRunner(manifest);
+  const start = DAY0 + 13 * HOUR_MS + 17 * MINUTE_MS;
+  const clock = new ManualClock(start);
+  const dailyWithRecompute = testSchedule({
+    dailyJobs: ["daily_summary", "user_segmentation", "hourly_aggregate", "views"],
+  });
+  const { s } = scheduler({ runner, clock, schedule: dailyWithRecompute });
+  await s.init();
+  while (clock.now() < start + 3 * DAY_MS) {
+    let r = await s.tick();
+    while (r.ran) r = await s.tick();
+    // Everything due has run: batchThrough is the end of the latest due hour.
+    const latestDueEnd = Math.floor((clock.now() - 5 * MINUTE_MS) / HOUR_MS) * HOUR_MS;
+    assert.equal(s.status().batchThrough, latestDueEnd, new Date(clock.now()).toISOString());
+    clock.set(r.nextWakeAt);
+  }
+  assert.ok(runner.keys().includes("daily:2026-11-21"));
+  assert.ok(runner.keys().includes("daily:2026-11-20"));
+});

@@ -31,7 +31,10 @@ export interface ResolvedOrchestratorConfig {
   dailyJobs: BatchJob[];
   /** `ORCH_DISABLED_BATCH_JOBS`: comma list of batch jobs never run. */
   disabledBatchJobs: BatchJob[];
-  /** `ORCH_HOURLY_DELAY_MIN` (default 5): an hour is processed this long after it ends. */
+  /**
+   * `ORCH_HOURLY_DELAY_MIN` (default 5, at least 3): an hour is processed this long after it ends
+   * (the batch job publishes an hour only once it ended 2 minutes ago).
+   */
   hourlyDelayMs: number;
   /** `ORCH_DAILY_AT` (default `02:00`, UTC): when the previous day's daily run is due. */
   dailyAtMs: number;
@@ -50,6 +53,11 @@ export interface ResolvedOrchestratorConfig {
   retryMaxMs: number;
   /** `ORCH_BATCH_TIMEOUT_MIN` (default 120): a batch run still going after this is killed. */
   batchTimeoutMs: number;
+  /**
+   * `ORCH_BATCH_LOCK_WAIT_SEC` (default 300): passed as `--wait-seconds`, how long a batch run
+   * waits for the day's lock held by another batch run before failing (and being retried).
+   */
+  batchLockWaitSec: number;
   /** `ORCH_CATCHUP_DAYS` (default 7): on a first start, how far back missed hours are run. */
   catchupDays: number;
   /** `ORCH_STOP_TIMEOUT_SEC` (default 30): grace after SIGTERM to a child before SIGKILL. */
@@ -166,16 +174,17 @@ export function resolveOrchestratorConfig(
     hourlyJobs,
     dailyJobs,
     disabledBatchJobs,
-    hourlyDelayMs: int(env, "ORCH_HOURLY_DELAY_MIN", 5, 0, 59) * MINUTE_MS,
+    hourlyDelayMs: int(env, "ORCH_HOURLY_DELAY_MIN", 5, 3, 59) * MINUTE_MS,
     dailyAtMs: timeOfDay(env, "ORCH_DAILY_AT", "02:00"),
     dailyRecompute,
     segmentationLookbackDays: lookbackRaw === undefined || lookbackRaw.trim() === ""
       ? undefined
-      : int(env, "ORCH_SEGMENTATION_LOOKBACK_DAYS", 0, 1, 3650),
+      : int(env, "ORCH_SEGMENTATION_LOOKBACK_DAYS", 0, 1, 366),
     maxAttempts: int(env, "ORCH_MAX_ATTEMPTS", 3, 1, 100),
     retryBaseMs,
     retryMaxMs,
     batchTimeoutMs: int(env, "ORCH_BATCH_TIMEOUT_MIN", 120, 1, 7 * 24 * 60) * MINUTE_MS,
+    batchLockWaitSec: int(env, "ORCH_BATCH_LOCK_WAIT_SEC", 300, 0, 86_400),
     catchupDays: int(env, "ORCH_CATCHUP_DAYS", 7, 0, 3650),
     stopTimeoutMs: int(env, "ORCH_STOP_TIMEOUT_SEC", 30, 1, 3600) * SECOND_MS,
     streamBackoffMaxMs: int(env, "ORCH_STREAM_BACKOFF_MAX_SEC", 60, 1, 3600) * SECOND_MS,

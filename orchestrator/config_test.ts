@@ -21,12 +21,14 @@ Deno.test("defaults: both switches on, hourly after 5 min, daily at 02:00 with t
   assert.equal(c.streamHealthPort, 9999);
   assert.equal(c.maxAttempts, 3);
   assert.equal(c.segmentationLookbackDays, undefined);
+  assert.equal(c.batchLockWaitSec, 300);
 });
 
 Deno.test("the seed's switches and the ORCH_ variables are read", () => {
   const c = resolveOrchestratorConfig(
     {
       ORCH_HOURLY_DELAY_MIN: "15",
+      ORCH_BATCH_LOCK_WAIT_SEC: "0",
       ORCH_DAILY_AT: "3:30",
       ORCH_DISABLED_BATCH_JOBS: "user_segmentation, views",
       ORCH_DAILY_RECOMPUTE: "false",
@@ -43,12 +45,14 @@ Deno.test("the seed's switches and the ORCH_ variables are read", () => {
   assert.deepEqual(c.dailyJobs, ["daily_summary"]);
   assert.equal(c.segmentationLookbackDays, 14);
   assert.equal(c.healthPort, 0);
+  assert.equal(c.batchLockWaitSec, 0);
 });
 
 Deno.test("malformed settings fail with the variable's name", () => {
   const cases: [Record<string, string>, Record<string, string>, RegExp][] = [
     [{ ORCH_DAILY_AT: "25:00" }, {}, /ORCH_DAILY_AT="25:00"/],
     [{ ORCH_HOURLY_DELAY_MIN: "abc" }, {}, /ORCH_HOURLY_DELAY_MIN/],
+    [{ ORCH_HOURLY_DELAY_MIN: "1" }, {}, /ORCH_HOURLY_DELAY_MIN="1": expected an integer in 3..59/],
     [{ ORCH_DISABLED_BATCH_JOBS: "nightly" }, {}, /unknown batch job "nightly"/],
     [{}, { streaming: "maybe" }, /--streaming="maybe"/],
     [{}, { streaming: "false", batch: "false" }, /both false/],

@@ -102,6 +102,7 @@ async function main(): Promise<void> {
             cfg.dailyJobs.includes("user_segmentation")
           ? ["--lookback-days", String(cfg.segmentationLookbackDays)]
           : [],
+        commonArgs: ["--wait-seconds", String(cfg.batchLockWaitSec)],
       },
       store: new FileStateStore(outputsDir),
       locks: new FileRunLocks(join(outputsDir, "_orchestrator_locks"), { owner }),

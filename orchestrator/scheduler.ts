@@ -87,6 +87,8 @@ export interface ScheduleOptions {
   retryMaxMs: number;
   /** Extra arguments of daily runs (e.g. `--lookback-days 30`); default none. */
   dailyExtraArgs?: readonly string[];
+  /** Extra arguments of every run (e.g. `--wait-seconds 300`); default none. */
+  commonArgs?: readonly string[];
 }
 
 /** One batch run to start: a `deno task batch` invocation covering one or more slots. */
@@ -198,11 +200,12 @@ export function ensureCursors(
 
 function batchArgs(kind: ScheduleKind, slots: number[], o: ScheduleOptions): string[] {
   const jobs = jobsOf(kind, o).join(",");
+  const common = o.commonArgs ?? [];
   if (kind === "daily") {
-    return ["--date", isoDate(slots[0]), "--jobs", jobs, ...(o.dailyExtraArgs ?? [])];
+    return ["--date", isoDate(slots[0]), "--jobs", jobs, ...(o.dailyExtraArgs ?? []), ...common];
   }
-  if (slots.length === 24) return ["--date", isoDate(slots[0]), "--jobs", jobs];
-  return ["--hour", `${hourKey(slots[0]).replace("T", " ")}:00`, "--jobs", jobs];
+  if (slots.length === 24) return ["--date", isoDate(slots[0]), "--jobs", jobs, ...common];
+  return ["--hour", `${hourKey(slots[0]).replace("T", " ")}:00`, "--jobs", jobs, ...common];
 }
 
 function runOf(kind: ScheduleKind, slots: number[], o: ScheduleOptions): PlannedRun {
@@ -411,7 +414,8 @@ export interface Origin {
 /**
  * The cursors of a first start (no state file yet): the earlier of the first unpublished hour
  * (`batchThrough`) and the earliest archived hour, but no more than `catchupDays` back; with neither,
- * the latest due hour and day (a fresh install runs only what is due now).
+ * the latest due hour (a fresh install runs only what is due now). The daily cursor is the day of
+ * the hourly one.
  * @param now the current instant
  * @param facts `batchThrough` and `earliestArchived` (epoch ms or null), `catchupDays`
  */
@@ -424,9 +428,10 @@ export function firstStartOrigin(
     x !== null
   );
   if (candidates.length === 0) {
-    return {
-      cursors: { hourly: latestDueSlot("hourly", now, o), daily: latestDueSlot("daily", now, o) },
-    };
+    // The daily run of a day republishes all its hours, so it must not start before the hourly
+    // schedule's first day: an earlier day would leave a gap that holds batchThrough back forever.
+    const hourly = latestDueSlot("hourly", now, o);
+    return { cursors: { hourly, daily: floorDay(hourly) } };
   }
   const wanted = floorHour(Math.min(...candidates));
   const floor = floorHour(now) - facts.catchupDays * DAY_MS;

@@ -61,7 +61,11 @@ Deno.test("the daily run of a day is due at dailyAt the next day", () => {
 });
 
 Deno.test("daily extra arguments and a custom time of day are used", () => {
-  const oo = testSchedule({ dailyAtMs: 30 * MINUTE_MS, dailyExtraArgs: ["--lookback-days", "14"] });
+  const oo = testSchedule({
+    dailyAtMs: 30 * MINUTE_MS,
+    dailyExtraArgs: ["--lookback-days", "14"],
+    commonArgs: ["--wait-seconds", "300"],
+  });
   const s = ensureCursors(emptyState(), { daily: DAY0 }, { ...oo, hourlyJobs: [] });
   const runs = plan(s, DAY0 + DAY_MS + 30 * MINUTE_MS, nothing, { ...oo, hourlyJobs: [] }).runnable;
   assert.deepEqual(runs.map((r) => r.args), [[
@@ -71,6 +75,8 @@ Deno.test("daily extra arguments and a custom time of day are used", () => {
     "daily_summary,user_segmentation",
     "--lookback-days",
     "14",
+    "--wait-seconds",
+    "300",
   ]]);
 });
 
@@ -238,7 +244,7 @@ Deno.test("a first start begins at the earlier of batchThrough and the archive, 
   }, o);
   assert.deepEqual(fresh.cursors, {
     hourly: DAY0 + 9 * DAY_MS + 23 * HOUR_MS,
-    daily: DAY0 + 8 * DAY_MS,
+    daily: DAY0 + 9 * DAY_MS,
   });
   const archived = firstStartOrigin(now, {
     batchThrough: DAY0 + 9 * DAY_MS,
