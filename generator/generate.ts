@@ -122,6 +122,24 @@ const TOPIC_INDEX = new Map(TOPIC_KEYS.map((t, i) => [t, i]));
  */
 export function* generate(options: GeneratorOptions): Generator<GeneratedRecord> {
   const o = resolve(options);
+  if (
+    options.eventsPerSecond === undefined && Number.isFinite(o.totalEvents) &&
+    Number.isFinite(o.endMs)
+  ) {
+    // totalEvents over a fixed span: the rate estimate is approximate (time of day, sign-ups), so
+    // dry runs scale it until the span holds at least totalEvents records; the stream then stops
+    // at exactly totalEvents. Deterministic like the rest.
+    for (let pass = 0; pass < 6; pass++) {
+      let n = 0;
+      for (const _ of records(options, o)) if (++n >= o.totalEvents) break;
+      if (n >= o.totalEvents) break;
+      o.eventsPerSecond *= 1.04 * o.totalEvents / Math.max(n, 1);
+    }
+  }
+  yield* records(options, o);
+}
+
+function* records(options: GeneratorOptions, o: Resolved): Generator<GeneratedRecord> {
   const rng = new Rng((o.seed * 0x9e3779b1) ^ 0xa11ce);
   const pop = options.population ?? createPopulation({
     seed: o.seed,

@@ -117,6 +117,12 @@ Deno.test("the volume follows eventsPerSecond, and totalEvents stops exactly", (
   assert.ok(perSecond > 20 * 0.7 && perSecond < 20 * 1.3, `rate ${perSecond}`);
   const few = [...generate({ ...OPTIONS, endMs: undefined, totalEvents: 1234 })];
   assert.equal(few.length, 1234);
+  // totalEvents over a fixed span: exactly that many, spread over (most of) the span.
+  const spread = [
+    ...generate({ ...OPTIONS, eventsPerSecond: undefined, totalEvents: 5000, diurnal: true }),
+  ];
+  assert.equal(spread.length, 5000);
+  assert.ok(spread.at(-1)!.kafkaTs > START + 1.5 * HOUR, "the records end early in the span");
 });
 
 Deno.test("kinds agree with the DESIGN.md watermark and dedup rules", () => {
