@@ -167,6 +167,16 @@ export function resolveOrchestratorConfig(
       "must be ≥ ORCH_RETRY_BASE_SEC",
     );
   }
+  const hourlyDelayMs = int(env, "ORCH_HOURLY_DELAY_MIN", 5, 3, 59) * MINUTE_MS;
+  const dailyAtMs = timeOfDay(env, "ORCH_DAILY_AT", "02:00");
+  if (dailyAtMs < hourlyDelayMs) {
+    // The daily run needs the day's last hour to be publishable (ended and settled).
+    throw new ConfigError(
+      "ORCH_DAILY_AT",
+      env.ORCH_DAILY_AT,
+      `must be at least ORCH_HOURLY_DELAY_MIN (${hourlyDelayMs / MINUTE_MS} min) after midnight`,
+    );
+  }
   return {
     streaming,
     batch,
@@ -174,8 +184,8 @@ export function resolveOrchestratorConfig(
     hourlyJobs,
     dailyJobs,
     disabledBatchJobs,
-    hourlyDelayMs: int(env, "ORCH_HOURLY_DELAY_MIN", 5, 3, 59) * MINUTE_MS,
-    dailyAtMs: timeOfDay(env, "ORCH_DAILY_AT", "02:00"),
+    hourlyDelayMs,
+    dailyAtMs,
     dailyRecompute,
     segmentationLookbackDays: lookbackRaw === undefined || lookbackRaw.trim() === ""
       ? undefined

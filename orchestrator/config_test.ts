@@ -51,6 +51,11 @@ Deno.test("the seed's switches and the ORCH_ variables are read", () => {
 Deno.test("malformed settings fail with the variable's name", () => {
   const cases: [Record<string, string>, Record<string, string>, RegExp][] = [
     [{ ORCH_DAILY_AT: "25:00" }, {}, /ORCH_DAILY_AT="25:00"/],
+    [
+      { ORCH_DAILY_AT: "00:04" },
+      {},
+      /ORCH_DAILY_AT="00:04": must be at least ORCH_HOURLY_DELAY_MIN/,
+    ],
     [{ ORCH_HOURLY_DELAY_MIN: "abc" }, {}, /ORCH_HOURLY_DELAY_MIN/],
     [{ ORCH_HOURLY_DELAY_MIN: "1" }, {}, /ORCH_HOURLY_DELAY_MIN="1": expected an integer in 3..59/],
     [{ ORCH_DISABLED_BATCH_JOBS: "nightly" }, {}, /unknown batch job "nightly"/],
