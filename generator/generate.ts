@@ -102,6 +102,12 @@ export interface GeneratorOptions {
   signupShare?: number;
   /** Deletions inside the span (share of users); default 0.003. */
   deleteShare?: number;
+  /**
+   * Simulate this long before `startMs` so sessions are already under way at `startMs` (steady
+   * volume from the first second); records arriving before `startMs` are dropped, so a few early
+   * records have an event time before `startMs`. Default 0.
+   */
+  warmupMs?: number;
   /** A prebuilt population (otherwise built from seed, users, courses). */
   population?: Population;
 }
@@ -153,7 +159,8 @@ function* records(options: GeneratorOptions, o: Resolved): Generator<GeneratedRe
   const base = 1 - o.malformedShare - o.duplicateShare;
   const traffic = new Traffic(pop, {
     seed: o.seed,
-    startMs: o.startMs,
+    startMs: o.startMs - o.warmupMs,
+    snapshotMs: o.startMs,
     endMs: o.endMs,
     eventsPerSecond: o.eventsPerSecond * base,
     cdcSnapshot: options.cdcSnapshot,
@@ -218,6 +225,7 @@ function* records(options: GeneratorOptions, o: Resolved): Generator<GeneratedRe
     for (let top = arrivals.peek(); top && top.at <= clock; top = arrivals.peek()) {
       arrivals.pop();
       const rec = top.rec;
+      if (rec.kafkaTs < o.startMs) continue; // warm-up: arrived before the stream starts
       if (rec.eventTime !== undefined) {
         const i = TOPIC_INDEX.get(rec.topic)! * P + rec.partition;
         const max = maxEt[i];
@@ -276,6 +284,7 @@ interface Resolved {
   lateShare: number;
   allowedLatenessMs: number;
   tooLarge: boolean;
+  warmupMs: number;
 }
 
 function resolve(options: GeneratorOptions): Resolved {
@@ -315,6 +324,7 @@ function resolve(options: GeneratorOptions): Resolved {
       lateShare + outOfOrderShare,
     );
   }
+  if (!((options.warmupMs ?? 0) >= 0)) fail("warmupMs", "must be >= 0", options.warmupMs);
   const allowedLatenessMs = options.allowedLatenessMs ?? 600_000;
   if (!(allowedLatenessMs >= 0)) fail("allowedLatenessMs", "must be >= 0", allowedLatenessMs);
   if (options.now !== undefined && Number.isFinite(endMs) && endMs > options.now + MAX_FUTURE_MS) {
@@ -334,5 +344,6 @@ function resolve(options: GeneratorOptions): Resolved {
     lateShare,
     allowedLatenessMs,
     tooLarge: options.tooLarge ?? true,
+    warmupMs: options.warmupMs ?? 0,
   };
 }

@@ -7,6 +7,41 @@ import type { GeneratedRecord } from "./generate.ts";
 
 const encoder = new TextEncoder();
 
+/** Appends records to a JSONL file as they pass (for writing and producing one stream). */
+export interface JsonlWriter {
+  write(record: GeneratedRecord): void;
+  /** Writes what is buffered and closes the file. */
+  close(): void;
+  readonly written: number;
+}
+
+/** Opens (and truncates) a JSONL file for records. */
+export function createJsonlWriter(path: string): JsonlWriter {
+  const file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  let buf: string[] = [];
+  let written = 0;
+  const flush = () => {
+    if (buf.length === 0) return;
+    const bytes = encoder.encode(buf.join("\n") + "\n");
+    for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+    buf = [];
+  };
+  return {
+    write(record) {
+      buf.push(JSON.stringify(record));
+      written++;
+      if (buf.length >= 2000) flush();
+    },
+    close() {
+      flush();
+      file.close();
+    },
+    get written() {
+      return written;
+    },
+  };
+}
+
 /**
  * Writes records to a file, one JSON object per line (the file is replaced).
  * @param records any iterable, consumed once
@@ -16,24 +51,13 @@ export async function writeJsonl(
   records: Iterable<GeneratedRecord> | AsyncIterable<GeneratedRecord>,
   path: string,
 ): Promise<number> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const writer = file.writable.getWriter();
-  let n = 0;
-  let buf: string[] = [];
+  const w = createJsonlWriter(path);
   try {
-    for await (const r of records) {
-      buf.push(JSON.stringify(r));
-      n++;
-      if (buf.length >= 2000) {
-        await writer.write(encoder.encode(buf.join("\n") + "\n"));
-        buf = [];
-      }
-    }
-    if (buf.length > 0) await writer.write(encoder.encode(buf.join("\n") + "\n"));
+    for await (const r of records) w.write(r);
   } finally {
-    await writer.close();
+    w.close();
   }
-  return n;
+  return w.written;
 }
 
 /**

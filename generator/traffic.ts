@@ -40,6 +40,8 @@ export interface TrafficOptions {
   eventsPerSecond: number;
   /** Emit a CDC snapshot (`op: r`) of existing users at the start; default true. */
   cdcSnapshot?: boolean;
+  /** When the snapshot is taken; default `startMs`. */
+  snapshotMs?: number;
   /** Shape session starts by the users' local time of day; default true. */
   diurnal?: boolean;
 }
@@ -145,11 +147,12 @@ export class Traffic {
     if (options.eventsPerSecond <= 0) return;
     this.#calibrate();
     const { startMs, endMs } = options;
+    const snapshotMs = options.snapshotMs ?? startMs;
     if (options.cdcSnapshot ?? true) {
       let i = 0;
       for (const u of pop.users) {
-        if (u.createdAt < startMs) {
-          this.#cdc(u, startMs + 50 + 2 * i++, "r", null, this.#rows.get(u.id)!);
+        if (u.createdAt < snapshotMs) {
+          this.#cdc(u, snapshotMs + 50 + 2 * i++, "r", null, this.#rows.get(u.id)!);
         }
       }
     }
