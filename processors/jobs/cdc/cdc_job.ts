@@ -11,14 +11,15 @@
  *
  * The checkpoint's `nextOffset` is the first offset not yet in a Parquet file (Cassandra writes
  * are ahead of it and idempotent); `replayOffset` also covers the open minutes, the repeat and
- * key-order memory (1 h) and the open late-count hour. A new owner deletes the partition's
+ * key-order memory (1 h). Late counts continue from the stored `late_events` rows. A new owner
+ * deletes the partition's
  * Parquet files from its `nextOffset` on, then the runtime replays.
  */
 import type { ResolvedConfig, TopicKey } from "../../../shared/config.ts";
 import type { CdcPayload, Rejection, ValidEvent } from "../../../shared/events.ts";
 import type { Logger } from "../../../shared/log.ts";
 import type { Counter, Registry } from "../../../shared/metrics.ts";
-import { LateCounter } from "../../operators/late_counter.ts";
+import { LateCounter, type LateHour } from "../../operators/late_counter.ts";
 import { earliest } from "../../operators/replay_point.ts";
 import type {
   Checkpoint,
@@ -43,6 +44,8 @@ import {
   transformedRow,
 } from "./transformed_rows.ts";
 import type { UserDimStore } from "./user_dim.ts";
+
+const JOB = "cdc_transformation";
 
 /** `cdc_operations_rt ((table_name), minute, kpart)`: operations per table and minute. */
 export const CDC_OPERATIONS: TableSpec = {
@@ -124,7 +127,7 @@ export class CdcTask implements PartitionTask {
   #partition: number;
   #ctx: TaskContext;
   #t: CdcTransformer;
-  #late = new LateCounter();
+  #late: LateCounter;
   #rows: Buffered[] = [];
   #since = 0;
   #pending = 0;
@@ -132,8 +135,16 @@ export class CdcTask implements PartitionTask {
   #parquetNext: number;
   #cleanedFrom: number | undefined;
 
-  constructor(s: Shared, partition: number, resume: Checkpoint | undefined, ctx: TaskContext) {
+  /** @param late this job's stored `late_events` rows of the partition (counts continue) */
+  constructor(
+    s: Shared,
+    partition: number,
+    resume: Checkpoint | undefined,
+    ctx: TaskContext,
+    late: Iterable<LateHour> = [],
+  ) {
     this.#s = s;
+    this.#late = new LateCounter(late);
     this.#partition = partition;
     this.#ctx = ctx;
     this.resumeFrom = resume;
@@ -166,7 +177,6 @@ export class CdcTask implements PartitionTask {
 
   onEvent(event: ValidEvent, meta: RecordMeta, replaying: boolean, ctx: EventContext): void {
     if (event.topic !== "CDC") return;
-    this.#late.advance(meta.kafkaTs);
     if (!replaying) this.#pending++;
     const rowMeta = {
       partition: this.#partition,
@@ -195,7 +205,7 @@ export class CdcTask implements PartitionTask {
     const applied = ctx?.duplicate
       ? { duplicate: true, stale: false, late: false, writeTs: null }
       : this.#t.apply(c.ok, rowMeta, wm, replaying);
-    if (applied.late) this.#late.add(meta.kafkaTs, meta.offset, wm.maxEventTimeBefore, replaying);
+    if (applied.late) this.#late.add(event.eventTime, meta.offset, replaying);
     if (!replaying && c.ok.table !== null) {
       this.#s.changes?.inc({ table: c.ok.table, kind: c.ok.kind });
       if (applied.stale) this.#s.stale?.inc({ table: c.ok.table });
@@ -252,7 +262,7 @@ export class CdcTask implements PartitionTask {
       viewRows.push({
         table: LATE_EVENTS,
         op: "upsert",
-        values: ["cdc_transformation", h.hour, this.#ctx.topicName, this.#partition, h.late],
+        values: [JOB, h.hour, this.#ctx.topicName, this.#partition, h.late],
         version: h.version,
       });
     }
@@ -267,10 +277,7 @@ export class CdcTask implements PartitionTask {
     const head = this.#rows[0];
     const nextOffset = head ? head.row.offset : Math.max(position, this.#parquetNext);
     const gate = this.#ctx.gate;
-    const rp = earliest(
-      earliest(this.#t.replayPoint(), this.#late.replayPoint()),
-      gate.replayPoint(),
-    );
+    const rp = earliest(this.#t.replayPoint(), gate.replayPoint());
     const replay = rp && rp.offset < nextOffset ? rp : undefined;
     const checkpoint: Checkpoint = {
       nextOffset,
@@ -372,7 +379,8 @@ export function cdcTransformationJob(cfg: CdcJobConfig, deps: CdcJobDeps): JobDe
       if (context === undefined) {
         throw new TypeError("Job cdc_transformation needs a TaskContext (gate and topic name)");
       }
-      const task = new CdcTask(s, partition, resume, context);
+      const late = await deps.viewStore.lateCounts(JOB, context.topicName, partition);
+      const task = new CdcTask(s, partition, resume, context, late);
       if (resume) await task.cleanup(resume.nextOffset);
       return task;
     },

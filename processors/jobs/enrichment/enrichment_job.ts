@@ -1,0 +1,543 @@
+/**
+ * @module
+ * The `data_enrichment` stream job: every event of the eight user topics, joined with the user
+ * dimension, the user's latest device and country, an engagement score and risk flags, to the
+ * Kafka topic `enriched_events` (exactly once for read_committed consumers, kafka_sink.ts) and to
+ * Parquet under `OUTPUTS_DIR/enriched_events/`. See docs/ENRICHMENT.md.
+ *
+ * A task buffers its events and enriches them at flush, in offset order, once a commit is due:
+ * the user rows are read through the shared {@link DimCache} (asynchronous, hence not in
+ * `onEvent`), the per-user state of the partition number is shared by the tasks of every topic.
+ * Per flush: `users_dim` writes (profile fields, device/country, risk), then one sink commit of
+ * the messages with the source offset they reach, then the Parquet roll when due, then the
+ * checkpoint. Offsets below the sink's committed offset are never produced again; Parquet files
+ * from the checkpoint on are deleted by a new owner and rewritten.
+ */
+import type { ResolvedConfig, TopicKey } from "../../../shared/config.ts";
+import type { ValidEvent } from "../../../shared/events.ts";
+import type { Logger } from "../../../shared/log.ts";
+import type { Counter, Registry } from "../../../shared/metrics.ts";
+import { DedupFilter } from "../../operators/dedup.ts";
+import { earliest } from "../../operators/replay_point.ts";
+import type {
+  Checkpoint,
+  JobDefinition,
+  PartitionTask,
+  RecordMeta,
+  TaskContext,
+} from "../../runtime/task.ts";
+import type { DimFeed } from "../cdc/dim_feed.ts";
+import { processDimFeed } from "../cdc/dim_feed.ts";
+import { removeFilesFrom, writeOffsetFiles } from "../cdc/offset_files.ts";
+import type { AuthWrite, ProfileWrite, RiskWrite, UserDimStore } from "../cdc/user_dim.ts";
+import { DimCache, type DimCacheOptions } from "./dim_cache.ts";
+import {
+  ENRICHED_COLUMNS,
+  ENRICHED_DIR,
+  type EnrichedMessage,
+  enrichedMessage,
+  type EnrichedRow,
+  enrichedRow,
+  FLAGS,
+} from "./enriched.ts";
+import { enrich, PartitionEnricher } from "./enricher.ts";
+import { HorizonQueue } from "./horizon.ts";
+import type { EnrichedSink, PartitionSink } from "./sink.ts";
+import { type ResolvedRiskOptions, resolveRiskOptions, type RiskOptions } from "./user_state.ts";
+
+/** The topics the job enriches: every user topic (CDC is the dimension's source, not enriched). */
+export const ENRICHED_TOPICS: readonly TopicKey[] = [
+  "AUTH",
+  "ASSESSMENT",
+  "VIDEO",
+  "COURSE",
+  "PROFILE",
+  "NOTIFICATION",
+  "APP_EVENTS",
+  "CLICKSTREAM",
+];
+
+/** When buffered events are enriched and committed. */
+export interface CommitPolicy {
+  /** Commit at this many buffered events; default 5000. */
+  maxEvents?: number;
+  /** Commit when the oldest buffered event waited this long; default 500 ms. */
+  intervalMs?: number;
+}
+
+/** When enriched rows are written as a Parquet file. */
+export interface EnrichedRollPolicy {
+  /** Roll at this many rows; default 50000. */
+  maxRows?: number;
+  /** Roll when the oldest row waited this long; default 30000 ms. */
+  maxAgeMs?: number;
+}
+
+/** Dependencies and options of {@link dataEnrichmentJob}; optional ones have defaults. */
+export interface EnrichmentJobDeps {
+  /** The user dimension (read through a cache; profile, device/country and risk written). */
+  dims: UserDimStore;
+  /** Where enriched messages go (kafka_sink.ts in production). */
+  sink: EnrichedSink;
+  /** Risk thresholds and score window. */
+  risk?: RiskOptions;
+  commit?: CommitPolicy;
+  roll?: EnrichedRollPolicy;
+  /** Dimension cache options (its clock defaults to `now`, its feed to `dimFeed`). */
+  dimCache?: Omit<DimCacheOptions, "now" | "feed">;
+  /** Invalidations from the CDC job in this process; default the process-wide feed. */
+  dimFeed?: DimFeed;
+  /** Dedup horizon by Kafka time (flag `duplicate`); default 3600000. */
+  dedupHorizonMs?: number;
+  /** `ALLOWED_LATENESS_MS`, for the checkpoint's watermark; default 600000. */
+  allowedLatenessMs?: number;
+  now?: () => number;
+  fsync?: boolean;
+  log?: Logger;
+  metrics?: Registry;
+}
+
+/** The part of the configuration the job needs. */
+export type EnrichmentJobConfig = Pick<ResolvedConfig, "outputsDir" | "topics">;
+
+interface Shared {
+  cfg: EnrichmentJobConfig;
+  deps: EnrichmentJobDeps;
+  risk: ResolvedRiskOptions;
+  keepMs: number;
+  cache: DimCache;
+  enrichers: Map<number, PartitionEnricher>;
+  now: () => number;
+  maxEvents: number;
+  intervalMs: number;
+  maxRows: number;
+  maxAgeMs: number;
+  lateness: number;
+  enriched?: Counter;
+  unknown?: Counter;
+  flagged?: Counter;
+  commits?: Counter;
+  removed?: Counter;
+}
+
+interface Pending {
+  event: ValidEvent;
+  meta: RecordMeta;
+}
+
+/** Outputs of a processed batch not yet delivered. */
+interface Outbox {
+  /** First offset of the batch and the max event time before it. */
+  first: number;
+  maxBefore: number;
+  lastOffset: number;
+  messages: EnrichedMessage[];
+  /** Source offset after the last message. */
+  sinkNext: number;
+  rows: { row: EnrichedRow; maxBefore: number }[];
+  profile: ProfileWrite[];
+  auth: Map<string, AuthWrite>;
+  risk: Map<string, RiskWrite>;
+}
+
+function stored(t: number): number {
+  return Number.isFinite(t) ? t : -1;
+}
+
+/** A text value of a profile change (null when cleared). */
+function profileText(v: unknown): string | null {
+  return v === null || v === undefined ? null : typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** The enrichment task of one (topic, partition). */
+export class EnrichmentTask implements PartitionTask {
+  readonly resumeFrom: Checkpoint | undefined;
+  #s: Shared;
+  #topic: TopicKey;
+  #topicName: string;
+  #partition: number;
+  #sink: PartitionSink;
+  #enricher: PartitionEnricher;
+  #dedup: DedupFilter;
+  #horizon: HorizonQueue;
+  #maxEventTime: number;
+  #buffer: Pending[] = [];
+  #bufferedAt = 0;
+  #rows: { row: EnrichedRow; maxBefore: number }[] = [];
+  #rowsAt = 0;
+  /** First offset not in a Parquet file / not committed to the sink / not written to Cassandra. */
+  #parquetNext: number;
+  #sinkNext: number;
+  #cassandraNext: number;
+  #cleanedFrom: number | undefined;
+  #pending = 0;
+  #outbox: Outbox | undefined;
+
+  constructor(
+    s: Shared,
+    topic: TopicKey,
+    partition: number,
+    resume: Checkpoint | undefined,
+    ctx: TaskContext | undefined,
+    sink: PartitionSink,
+  ) {
+    this.#s = s;
+    this.#topic = topic;
+    this.#topicName = ctx?.topicName ?? s.cfg.topics[topic];
+    this.#partition = partition;
+    this.resumeFrom = resume;
+    this.#sink = sink;
+    let e = s.enrichers.get(partition);
+    if (!e) s.enrichers.set(partition, e = new PartitionEnricher(s.risk));
+    this.#enricher = e;
+    this.#dedup = new DedupFilter({ horizonMs: s.deps.dedupHorizonMs });
+    this.#horizon = new HorizonQueue(s.keepMs);
+    this.#maxEventTime = resume && resume.replayMaxEventTime !== -1
+      ? resume.replayMaxEventTime
+      : -Infinity;
+    this.#parquetNext = resume?.nextOffset ?? 0;
+    this.#cassandraNext = resume?.nextOffset ?? 0;
+    // The runtime's checkpoint is stored only after a commit, so it never runs ahead of the sink;
+    // the sink's own offset covers commits made after the last stored checkpoint.
+    this.#sinkNext = Math.max(sink.committedNext ?? 0, resume?.nextOffset ?? 0);
+  }
+
+  /** First source offset not yet committed to the sink. */
+  get sinkNext(): number {
+    return this.#sinkNext;
+  }
+
+  /** Deletes this partition's Parquet files from `from` on (and temporary files). */
+  async cleanup(from: number): Promise<void> {
+    const root = `${this.#s.cfg.outputsDir}/${ENRICHED_DIR}/topic=${this.#topicName}`;
+    const { removed, straddling } = await removeFilesFrom(root, this.#partition, from);
+    this.#cleanedFrom = from;
+    if (removed > 0) {
+      this.#s.removed?.inc({ topic: this.#topic }, removed);
+      this.#s.deps.log?.info("removed enriched_events files written after the last checkpoint", {
+        topic: this.#topic,
+        partition: this.#partition,
+        from,
+        files: removed,
+      });
+    }
+    for (const path of straddling) {
+      this.#s.deps.log?.warn("enriched_events file straddles the resume offset; kept", { path });
+    }
+  }
+
+  onEvent(event: ValidEvent, meta: RecordMeta, replaying: boolean): void {
+    if (event.topic !== this.#topic || event.topic === "CDC") return;
+    if (this.#buffer.length === 0) this.#bufferedAt = this.#s.now();
+    this.#buffer.push({ event, meta });
+    if (!replaying) this.#pending++;
+  }
+
+  pending(): number {
+    return this.#pending;
+  }
+
+  #commitDue(): boolean {
+    const n = this.#buffer.length;
+    return n > 0 &&
+      (n >= this.#s.maxEvents || this.#s.now() - this.#bufferedAt >= this.#s.intervalMs);
+  }
+
+  #rollDue(): boolean {
+    const n = this.#rows.length;
+    return n > 0 && (n >= this.#s.maxRows || this.#s.now() - this.#rowsAt >= this.#s.maxAgeMs);
+  }
+
+  async flush(position: number): Promise<Checkpoint> {
+    if (this.#outbox) await this.#deliver();
+    if (this.#commitDue()) {
+      await this.#process();
+      await this.#deliver();
+    }
+    if (this.#rollDue()) await this.#roll();
+    this.#pending = this.#buffer.length;
+    return this.#checkpoint(position);
+  }
+
+  /** Enriches the buffered events (state advances) and puts their outputs in the outbox. */
+  async #process(): Promise<void> {
+    const s = this.#s;
+    const batch = this.#buffer;
+    const outFrom = Math.min(this.#parquetNext, this.#sinkNext);
+    const users = new Set<string>();
+    for (const p of batch) {
+      if (p.meta.offset >= outFrom) {
+        users.add(String((p.event.data as Record<string, unknown>).user_id));
+      }
+    }
+    await s.cache.load(users); // on failure the buffer stays as it is, for the next flush
+    this.#buffer = [];
+    const box: Outbox = {
+      first: batch[0].meta.offset,
+      maxBefore: this.#maxEventTime,
+      lastOffset: batch[batch.length - 1].meta.offset,
+      messages: [],
+      sinkNext: -1,
+      rows: [],
+      profile: [],
+      auth: new Map(),
+      risk: new Map(),
+    };
+    for (const { event, meta } of batch) {
+      const d = event.data as Record<string, unknown>;
+      const userId = String(d.user_id);
+      const t = event.eventTime;
+      const maxBefore = this.#maxEventTime;
+      const duplicate = this.#dedup.check(String(d.event_id), meta.kafkaTs, meta.offset, maxBefore);
+      this.#horizon.push(meta.offset, t, maxBefore);
+      if (t > this.#maxEventTime) this.#maxEventTime = t;
+      const write = !duplicate && meta.offset >= this.#cassandraNext;
+      if (event.topic === "PROFILE" && !duplicate) {
+        for (const [field, value] of Object.entries(event.data.changes)) {
+          const text = profileText(value);
+          s.cache.applyProfile(userId, field, text, t * 1000);
+          if (write) box.profile.push({ userId, field, value: text, writeTs: t * 1000 });
+        }
+      }
+      const out = meta.offset >= outFrom;
+      const view = out ? s.cache.view(userId) : undefined;
+      const figures = this.#enricher.apply(event, duplicate, view);
+      if (write) {
+        if (event.topic === "AUTH" && (d.device !== undefined || d.country !== undefined)) {
+          const prev = box.auth.get(userId);
+          if (!prev || prev.authAt <= t) {
+            box.auth.set(userId, {
+              userId,
+              device: typeof d.device === "string" ? d.device : null,
+              country: typeof d.country === "string" ? d.country : null,
+              authAt: t,
+              writeTs: t * 1000,
+            });
+          }
+        }
+        const prev = box.risk.get(userId);
+        if (!prev || prev.at <= t) {
+          box.risk.set(userId, {
+            userId,
+            riskFlags: figures.riskFlags,
+            engagementScore: figures.engagementScore,
+            at: t,
+            writeTs: t * 1000,
+          });
+        }
+      }
+      if (!out) continue;
+      const enriched = enrich(
+        event,
+        {
+          topic: this.#topicName,
+          partition: this.#partition,
+          offset: meta.offset,
+          kafkaTs: meta.kafkaTs,
+          raw: meta.raw ?? JSON.stringify(d),
+        },
+        view!,
+        figures,
+        duplicate,
+      );
+      if (meta.offset >= this.#sinkNext) {
+        box.messages.push(enrichedMessage(enriched));
+        box.sinkNext = meta.offset + 1;
+        s.enriched?.inc({ topic: this.#topic });
+        if (enriched.flags.includes(FLAGS.unknownUser)) s.unknown?.inc({ topic: this.#topic });
+        for (const f of enriched.riskFlags) s.flagged?.inc({ flag: f });
+      }
+      if (meta.offset >= this.#parquetNext) {
+        box.rows.push({ row: enrichedRow(enriched), maxBefore });
+      }
+    }
+    this.#horizon.advance(this.#maxEventTime);
+    this.#outbox = box;
+  }
+
+  /**
+   * Delivers the outbox: the dimension writes first (so a visible enriched event's user state is
+   * stored too), then one sink commit, then the rows join the Parquet buffer. Every step is
+   * idempotent or atomic, so a failed delivery is simply retried at the next flush.
+   */
+  async #deliver(): Promise<void> {
+    const box = this.#outbox;
+    if (!box) return;
+    const s = this.#s;
+    await Promise.all([
+      box.profile.length > 0 ? s.deps.dims.writeProfile(box.profile) : undefined,
+      box.auth.size > 0 ? s.deps.dims.writeAuth([...box.auth.values()]) : undefined,
+      box.risk.size > 0 ? s.deps.dims.writeRisk([...box.risk.values()]) : undefined,
+    ]);
+    this.#cassandraNext = Math.max(this.#cassandraNext, box.lastOffset + 1);
+    if (box.messages.length > 0 && box.sinkNext > this.#sinkNext) {
+      await this.#sink.commit(box.messages, box.sinkNext);
+      this.#sinkNext = box.sinkNext;
+      s.commits?.inc({ topic: this.#topic });
+    }
+    if (box.rows.length > 0) {
+      if (this.#rows.length === 0) this.#rowsAt = s.now();
+      for (const r of box.rows) this.#rows.push(r);
+    }
+    this.#outbox = undefined;
+  }
+
+  async #roll(): Promise<void> {
+    const rows = this.#rows;
+    const first = rows[0].row.offset;
+    if (this.#cleanedFrom === undefined || first < this.#cleanedFrom) await this.cleanup(first);
+    const root = `${this.#s.cfg.outputsDir}/${ENRICHED_DIR}/topic=${this.#topicName}`;
+    await writeOffsetFiles(
+      root,
+      this.#partition,
+      ENRICHED_COLUMNS,
+      rows.map((r) => r.row),
+      { fsync: this.#s.deps.fsync },
+    );
+    this.#rows = [];
+    this.#parquetNext = rows[rows.length - 1].row.offset + 1;
+  }
+
+  #checkpoint(position: number): Checkpoint {
+    const resume = this.resumeFrom;
+    if (resume && position < resume.nextOffset) return resume;
+    // First offset whose outputs are not all written: buffered events, rows not in a file.
+    const heads: { offset: number; maxBefore: number }[] = [];
+    if (this.#rows.length > 0) {
+      heads.push({ offset: this.#rows[0].row.offset, maxBefore: this.#rows[0].maxBefore });
+    }
+    if (this.#outbox) heads.push({ offset: this.#outbox.first, maxBefore: this.#outbox.maxBefore });
+    if (this.#buffer.length > 0) {
+      const b = this.#buffer[0];
+      heads.push({ offset: b.meta.offset, maxBefore: this.#maxEventTime });
+    }
+    heads.sort((a, b) => a.offset - b.offset);
+    const nextOffset = heads.length > 0 ? heads[0].offset : Math.max(position, this.#parquetNext);
+    const rp = earliest(this.#horizon.replayPoint(), this.#dedup.replayPoint());
+    const replay = rp && rp.offset < nextOffset ? rp : undefined;
+    return {
+      nextOffset,
+      replayOffset: replay ? replay.offset : nextOffset,
+      replayMaxEventTime: stored(
+        replay ? replay.maxEventTime : heads.length > 0 ? heads[0].maxBefore : this.#maxEventTime,
+      ),
+      watermark: stored(this.#maxEventTime - this.#s.lateness),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#buffer = [];
+    this.#rows = [];
+    this.#outbox = undefined;
+    await this.#sink.close();
+  }
+}
+
+/** Options resolved from environment variables (see {@link enrichmentSettingsFromEnv}). */
+export interface EnrichmentSettings {
+  outputTopic: string;
+  risk: RiskOptions;
+}
+
+/**
+ * Reads the enrichment's own settings from an environment map (call from a `main.ts`):
+ * `TOPIC_ENRICHED` (default `enriched_events`), `ENRICH_MAX_EVENTS_PER_MINUTE` (100),
+ * `ENRICH_FAILED_LOGINS` (5), `ENRICH_FAILED_WINDOW_MS` (600000), `ENRICH_TRAVEL_WINDOW_MS`
+ * (3600000).
+ * @throws {RangeError} naming the variable and value when one is malformed
+ */
+export function enrichmentSettingsFromEnv(
+  env: Record<string, string | undefined>,
+): EnrichmentSettings {
+  const int = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "") return undefined;
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) {
+      throw new RangeError(
+        `Invalid configuration: ${name}=${JSON.stringify(raw)}: expected an integer ≥ 1`,
+      );
+    }
+    return Number(raw);
+  };
+  const topic = (env.TOPIC_ENRICHED ?? "enriched_events").trim();
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) {
+    throw new RangeError(`Invalid configuration: TOPIC_ENRICHED=${JSON.stringify(topic)}`);
+  }
+  return {
+    outputTopic: topic,
+    risk: {
+      maxEventsPerMinute: int("ENRICH_MAX_EVENTS_PER_MINUTE"),
+      failedLogins: int("ENRICH_FAILED_LOGINS"),
+      failedWindowMs: int("ENRICH_FAILED_WINDOW_MS"),
+      travelWindowMs: int("ENRICH_TRAVEL_WINDOW_MS"),
+    },
+  };
+}
+
+/**
+ * The `data_enrichment` job definition.
+ * @param cfg the outputs directory and topic names
+ * @param deps dimension store, sink, thresholds, policies
+ */
+export function dataEnrichmentJob(
+  cfg: EnrichmentJobConfig,
+  deps: EnrichmentJobDeps,
+): JobDefinition {
+  const risk = resolveRiskOptions(deps.risk);
+  const now = deps.now ?? Date.now;
+  const s: Shared = {
+    cfg,
+    deps,
+    risk,
+    keepMs: Math.max(risk.engagementWindowMs, risk.failedWindowMs, 2 * risk.travelWindowMs),
+    cache: new DimCache(deps.dims, {
+      ...deps.dimCache,
+      now,
+      feed: deps.dimFeed ?? processDimFeed,
+    }),
+    enrichers: new Map(),
+    now,
+    maxEvents: deps.commit?.maxEvents ?? 5000,
+    intervalMs: deps.commit?.intervalMs ?? 500,
+    maxRows: deps.roll?.maxRows ?? 50_000,
+    maxAgeMs: deps.roll?.maxAgeMs ?? 30_000,
+    lateness: deps.allowedLatenessMs ?? 600_000,
+  };
+  for (const [k, v] of Object.entries({ ...deps.commit, ...deps.roll })) {
+    if (!(typeof v === "number" && v >= 0)) {
+      throw new RangeError(`Cannot create data_enrichment: '${k}' must be ≥ 0, got ${v}`);
+    }
+  }
+  const m = deps.metrics;
+  if (m) {
+    s.enriched = m.counter("enriched_events_total", "Events enriched and committed", ["topic"]);
+    s.unknown = m.counter("enrichment_unknown_user_total", "Enriched events of unknown users", [
+      "topic",
+    ]);
+    s.flagged = m.counter("enrichment_risk_flags_total", "Risk flags set on enriched events", [
+      "flag",
+    ]);
+    s.commits = m.counter("enrichment_commits_total", "Sink commits (Kafka transactions)", [
+      "topic",
+    ]);
+    s.removed = m.counter(
+      "enriched_files_removed_total",
+      "enriched_events Parquet files removed on takeover",
+      ["topic"],
+    );
+  }
+  return {
+    name: "data_enrichment",
+    topics: ENRICHED_TOPICS,
+    async createTask(topic, partition, resume, context) {
+      if (!ENRICHED_TOPICS.includes(topic)) {
+        throw new RangeError(`Job data_enrichment does not read topic ${topic}`);
+      }
+      const topicName = context?.topicName ?? cfg.topics[topic];
+      const sink = await deps.sink.open(topicName, partition);
+      const task = new EnrichmentTask(s, topic, partition, resume, context, sink);
+      if (resume) await task.cleanup(resume.nextOffset);
+      return task;
+    },
+  };
+}
