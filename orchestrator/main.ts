@@ -16,6 +16,7 @@ import { BatchScheduler } from "./batch_scheduler.ts";
 import { type ResolvedOrchestratorConfig, resolveOrchestratorConfig } from "./config.ts";
 import { createHealthApp } from "./health.ts";
 import { FileRunLocks } from "./lock.ts";
+import { ChildRegistry } from "./orphans.ts";
 import { denoSpawner } from "./process.ts";
 import { earliestArchivedHour, manifestSource } from "./published.ts";
 import { TaskBatchRunner } from "./runner.ts";
@@ -64,7 +65,11 @@ async function main(): Promise<void> {
   // Children run in the repository root; absolute paths keep them on the same directories.
   const childEnv = { OUTPUTS_DIR: outputsDir, DATA_DIR: dataDir };
   const owner = `${hostname()}:${Deno.pid}`;
-  const spawner = denoSpawner();
+  // Children left by an orchestrator that was SIGKILLed are stopped before anything starts.
+  await Deno.mkdir(outputsDir, { recursive: true });
+  const children = new ChildRegistry(join(outputsDir, "_orchestrator_children"));
+  await children.reapOrphans({ graceMs: cfg.stopTimeoutMs, log });
+  const spawner = children.wrap(denoSpawner());
   const stop = new AbortController();
 
   let supervisor: StreamSupervisor | undefined;
@@ -88,7 +93,6 @@ async function main(): Promise<void> {
   }
   let scheduler: BatchScheduler | undefined;
   if (cfg.batch) {
-    await Deno.mkdir(outputsDir, { recursive: true });
     scheduler = new BatchScheduler({
       schedule: {
         hourlyDelayMs: cfg.hourlyDelayMs,

@@ -26,6 +26,7 @@ export {
   type LockHolder,
   type RunLocks,
 } from "./lock.ts";
+export { type ChildRecord, ChildRegistry, processStart } from "./orphans.ts";
 export {
   type ChildExit,
   type ChildHandle,

@@ -233,3 +233,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "children of a SIGKILLed orchestrator are stopped by the next start",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "orch_e2e_" });
+    const marker = `ORCH_TEST_MARKER_${crypto.randomUUID()}`;
+    try {
+      const lastDone = Math.floor((Date.now() - 5 * MINUTE_MS) / HOUR_MS) * HOUR_MS - HOUR_MS;
+      await tinyArchive(`${dir}/data`, [lastDone]);
+      const env = { OUTPUTS_DIR: `${dir}/out`, DATA_DIR: `${dir}/data`, [marker]: "1" };
+      const o = await start({ ...env, BATCH_PAUSE_AT: "staged" });
+      const running = await waitFor("a paused batch run", async () => {
+        const r = await health(o);
+        return r.batch?.running?.pid && o.lines.some((l) => l.includes("paused for a crash test"))
+          ? r.batch.running
+          : undefined;
+      }, o);
+      const orchestrator = processesWith(marker).find((pid) =>
+        Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("orchestrator/main.ts")
+      );
+      assert.ok(orchestrator, "the orchestrator process");
+      Deno.kill(orchestrator, "SIGKILL");
+      await o.exited;
+      assert.ok(processesWith(marker).includes(running.pid!), "the batch child outlived it");
+
+      const again = await start(env);
+      assert.ok(again.lines.some((l) => l.includes("stopping a child left by an orchestrator")));
+      await waitFor("the hour to be published", async () => {
+        const m = await readManifest(`${dir}/out`);
+        return m.hours[new Date(lastDone).toISOString().slice(0, 13)] ? true : undefined;
+      }, again);
+      await stopAndCheck(again, marker);
+    } finally {
+      for (const pid of processesWith(marker)) Deno.kill(pid, "SIGKILL");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
