@@ -1,24 +1,26 @@
 /**
  * @module
- * Counts late events per arrival hour (the UTC hour of their Kafka timestamp) for the
- * `late_events` view. Counting by arrival hour keeps each row an absolute per-partition figure that
- * a replay rebuilds exactly: an hour's count is final once the partition's Kafka time leaves the
- * hour, so only the current hour is open state.
+ * Late events per event-time hour for the `late_events` view (absolute per partition). Late
+ * events of an hour may arrive at any time, so the count cannot be rebuilt from a bounded replay;
+ * instead the task starts from the rows already stored with their write versions: a stored row of
+ * version `v` (1 + offset of the newest late event it counts) already includes every late event of
+ * its hour below offset `v`, so only later ones are added. Checkpoints are stored after the writes
+ * they cover, so every late event below the checkpoint's `nextOffset` is in a stored row: replayed
+ * late events are never counted again (the gate may even decide a replayed record differently
+ * when its first copy lies before the replay offset; its effect stays inside the replay).
  */
 import { HOUR_MS } from "../../shared/time.ts";
-import type { ReplayPoint } from "./replay_point.ts";
 
-/** One hour's late count, as written. */
+/** One hour's late count, as stored. */
 export interface LateHour {
-  /** Start of the arrival hour (epoch ms). */
+  /** Start of the event-time hour (epoch ms). */
   hour: number;
   late: number;
-  /** 1 + offset of the newest late event counted. */
+  /** 1 + offset of the newest late event counted (the row's write timestamp). */
   version: number;
 }
 
-interface Open extends LateHour {
-  first: ReplayPoint;
+interface Entry extends LateHour {
   dirty: boolean;
 }
 
@@ -26,52 +28,44 @@ function hourOf(ms: number): number {
   return ms - (((ms % HOUR_MS) + HOUR_MS) % HOUR_MS);
 }
 
-/** Late events of one partition by arrival hour. */
+/** Late events of one partition by event-time hour. */
 export class LateCounter {
-  #open: Open | undefined;
-  #dirty: Open[] = [];
+  #hours = new Map<number, Entry>();
+  #dirty: Entry[] = [];
 
-  /**
-   * Lets the partition's Kafka time move on: closes the open hour once `kafkaTs` is past it.
-   * Call for every event, late or not.
-   */
-  advance(kafkaTs: number): void {
-    if (this.#open && kafkaTs >= this.#open.hour + HOUR_MS) this.#open = undefined;
+  /** @param stored the partition's rows as stored (with their write versions) */
+  constructor(stored: Iterable<LateHour> = []) {
+    for (const h of stored) {
+      const prev = this.#hours.get(h.hour);
+      if (!prev || h.version > prev.version) this.#hours.set(h.hour, { ...h, dirty: false });
+    }
   }
 
-  /** Counts one late event (after {@link advance} with its Kafka timestamp). */
-  add(kafkaTs: number, offset: number, maxEventTimeBefore: number, replaying: boolean): void {
-    let o = this.#open;
-    if (o === undefined) {
-      o = this.#open = {
-        hour: hourOf(kafkaTs),
-        late: 0,
-        version: 0,
-        first: { offset, maxEventTime: maxEventTimeBefore },
-        dirty: false,
-      };
-    }
-    // A Kafka timestamp behind the open hour (out-of-order producer clocks) counts in the open hour.
-    o.late++;
-    o.version = offset + 1;
-    if (!replaying && !o.dirty) {
-      o.dirty = true;
-      this.#dirty.push(o);
+  /**
+   * Counts one late event unless a stored row already includes it (every replayed one, and any
+   * below its row's version).
+   */
+  add(eventTime: number, offset: number, replaying: boolean): void {
+    if (replaying) return;
+    const hour = hourOf(eventTime);
+    let e = this.#hours.get(hour);
+    if (e === undefined) this.#hours.set(hour, e = { hour, late: 0, version: 0, dirty: false });
+    if (offset + 1 <= e.version) return; // already counted in the stored row
+    e.late++;
+    e.version = offset + 1;
+    if (!e.dirty) {
+      e.dirty = true;
+      this.#dirty.push(e);
     }
   }
 
   /** Hours changed since the last call. */
   drainDirty(): LateHour[] {
-    const out = this.#dirty.map((o) => {
-      o.dirty = false;
-      return { hour: o.hour, late: o.late, version: o.version };
+    const out = this.#dirty.map((e) => {
+      e.dirty = false;
+      return { hour: e.hour, late: e.late, version: e.version };
     });
     this.#dirty = [];
     return out;
-  }
-
-  /** Where a replay must start to rebuild the open hour's count. */
-  replayPoint(): ReplayPoint | undefined {
-    return this.#open?.first;
   }
 }

@@ -8,7 +8,8 @@
  */
 import { Buffer } from "node:buffer";
 import { type Client, types } from "cassandra-driver";
-import { columnsOf, keyLength, type TableSpec } from "./tables.ts";
+import type { LateHour } from "../operators/late_counter.ts";
+import { columnsOf, keyLength, LATE_EVENTS, type TableSpec } from "./tables.ts";
 import type { RowWrite, ViewStore } from "./view_store.ts";
 
 /** Options of {@link CassandraViewStore}. */
@@ -184,6 +185,24 @@ export class CassandraViewStore implements ViewStore {
         cause: failure,
       });
     }
+  }
+
+  async lateCounts(view: string, topic: string, kpart: number): Promise<LateHour[]> {
+    const rs = await this.#client.execute(
+      `SELECT "hour", "late", WRITETIME("late") AS version FROM ${LATE_EVENTS.name} ` +
+        `WHERE "view" = ? AND "topic" = ? AND "kpart" = ? ALLOW FILTERING`,
+      [view, topic, kpart],
+      { prepare: true, fetchSize: 5000 },
+    );
+    const out: LateHour[] = [];
+    for await (const row of rs) {
+      out.push({
+        hour: (row.get("hour") as Date).getTime(),
+        late: Number(row.get("late")),
+        version: Number(row.get("version")),
+      });
+    }
+    return out;
   }
 
   close(): Promise<void> {

@@ -4,7 +4,8 @@
  * timestamp wins; on a tie a delete wins, then the larger value), for unit tests and the
  * reference comparison.
  */
-import { keyLength, type TableSpec } from "./tables.ts";
+import type { LateHour } from "../operators/late_counter.ts";
+import { keyLength, LATE_EVENTS, type TableSpec } from "./tables.ts";
 import type { RowWrite, ViewStore } from "./view_store.ts";
 
 interface Stored {
@@ -50,6 +51,18 @@ export class MemoryViewStore implements ViewStore {
       this.#writes++;
     }
     return Promise.resolve();
+  }
+
+  lateCounts(view: string, topic: string, kpart: number): Promise<LateHour[]> {
+    const t = this.#tables.get(LATE_EVENTS.name);
+    const out: LateHour[] = [];
+    for (const s of t?.values() ?? []) {
+      const v = s.values;
+      if (v && v[0] === view && v[2] === topic && v[3] === kpart) {
+        out.push({ hour: v[1] as number, late: v[4] as number, version: s.version });
+      }
+    }
+    return Promise.resolve(out);
   }
 
   /** Live rows of a table (values in row order). */

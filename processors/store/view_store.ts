@@ -4,6 +4,7 @@
  * with an explicit write timestamp, so rewriting the same rows after a replay is harmless and a
  * stale writer never wins.
  */
+import type { LateHour } from "../operators/late_counter.ts";
 import type { TableSpec } from "./tables.ts";
 
 /** One row to upsert or delete. */
@@ -26,6 +27,11 @@ export interface ViewStore {
    * them) when any write failed. Writing the same rows again is harmless.
    */
   write(rows: readonly RowWrite[]): Promise<void>;
+  /**
+   * The stored `late_events` rows of one view, topic and partition, with their write timestamps,
+   * so a new owner continues their absolute counts.
+   */
+  lateCounts(view: string, topic: string, kpart: number): Promise<LateHour[]>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -1,0 +1,5 @@
+/**
+ * @module
+ * The `event_aggregation` realtime view job.
+ */
+export { appEventCounts, eventAggregationJob, userAppEvents } from "./event_aggregation.ts";

@@ -1,0 +1,5 @@
+/**
+ * @module
+ * The `notifications` realtime view job.
+ */
+export { notificationFunnel, notificationsJob } from "./notifications.ts";

@@ -1,0 +1,5 @@
+/**
+ * @module
+ * The `video_views` realtime view job.
+ */
+export { videoViews, videoViewsJob } from "./video_views.ts";
