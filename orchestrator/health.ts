@@ -48,6 +48,15 @@ export interface JobHealth {
   [extra: string]: unknown;
 }
 
+/** {@link StreamStatus} with RFC 3339 times. */
+export type StreamHealth =
+  & Omit<StreamStatus, "startedAt" | "nextStartAt" | "lastExit">
+  & {
+    startedAt: string | null;
+    nextStartAt: string | null;
+    lastExit: (Omit<NonNullable<StreamStatus["lastExit"]>, "at"> & { at: string }) | null;
+  };
+
 /** The `/health` body. */
 export interface HealthReport {
   status: "ok" | "degraded";
@@ -55,7 +64,8 @@ export interface HealthReport {
   now: string;
   batchThrough: string | null;
   jobs: JobHealth[];
-  stream: StreamStatus | null;
+  /** The stream supervisor's status, times as RFC 3339. */
+  stream: StreamHealth | null;
   batch: {
     running:
       | (Omit<NonNullable<BatchStatus["running"]>, "startedAt"> & { startedAt: string })
@@ -202,7 +212,14 @@ export function healthReport(src: HealthSources): HealthReport {
     now: toIso(now),
     batchThrough: iso(b?.batchThrough),
     jobs,
-    stream: s ?? null,
+    stream: s
+      ? {
+        ...s,
+        startedAt: iso(s.startedAt),
+        nextStartAt: iso(s.nextStartAt),
+        lastExit: s.lastExit && { ...s.lastExit, at: toIso(s.lastExit.at) },
+      }
+      : null,
     batch: b
       ? {
         running: b.running && { ...b.running, startedAt: toIso(b.running.startedAt) },

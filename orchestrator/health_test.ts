@@ -77,6 +77,8 @@ Deno.test("/health lists every job with state, last run, outcome, duration and n
   assert.equal(job(r, "user_activity").state, "running");
   assert.equal(job(r, "user_activity").pid, 42);
   assert.equal(job(r, "video_views").state, "disabled");
+  assert.equal(r.stream?.startedAt, new Date(DAY0).toISOString());
+  assert.equal(r.stream?.restarts, 2);
   const hourly = job(r, "hourly_aggregate");
   assert.equal(hourly.state, "idle");
   assert.equal(hourly.schedule, "hourly");

@@ -9,7 +9,7 @@ import type { StreamJob } from "../shared/config.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Counter, Gauge } from "../shared/metrics.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type { ChildSpec, Spawner } from "./process.ts";
+import { type ChildSpec, failureSummary, type Spawner } from "./process.ts";
 import { stopChild } from "./runner.ts";
 
 /** State of the supervised child. */
@@ -128,6 +128,8 @@ export class StreamSupervisor {
           break;
         }
         exit = { code: ended.code, signal: ended.signal };
+        const why = failureSummary(child.tail());
+        if (why !== undefined) exit.error = why;
       } catch (e) {
         exit = { code: null, signal: null, error: `cannot start: ${e}` };
       }

@@ -145,3 +145,16 @@ Deno.test("stopping while waiting to restart starts nothing more", async () => {
   assert.equal(spawner.children.length, 1);
   assert.equal(sup.status().state, "stopped");
 });
+
+Deno.test("the last exit of a crashed child carries its last error line", async () => {
+  const { clock, spawner, sup } = setup();
+  const stop = new AbortController();
+  const loop = sup.run(stop.signal);
+  const child = await spawner.nth(1);
+  child.stderr = ["Task process deno run -A processors/main.ts", "error: cannot reach Kafka"];
+  child.exit(1);
+  await until(() => clock.sleepers === 1);
+  assert.equal(sup.status().lastExit?.error, "error: cannot reach Kafka");
+  stop.abort();
+  await loop;
+});
