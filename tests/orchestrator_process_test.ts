@@ -28,7 +28,7 @@ async function start(env: Record<string, string>): Promise<Orchestrator> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["task", "orchestrate", "--streaming", "false", "--batch", "true"],
     cwd: REPO,
-    env: { ORCH_HEALTH_PORT: "0", LOG_LEVEL: "info", ...env },
+    env: { ORCH_HEALTH_PORT: "0", LOG_LEVEL: "info", APP_ENV: "test", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
