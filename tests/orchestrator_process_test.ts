@@ -24,9 +24,12 @@ interface Orchestrator {
   exited: Promise<Deno.CommandStatus>;
 }
 
-async function start(env: Record<string, string>): Promise<Orchestrator> {
+async function start(
+  env: Record<string, string>,
+  args = ["--streaming", "false", "--batch", "true"],
+): Promise<Orchestrator> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "orchestrate", "--streaming", "false", "--batch", "true"],
+    args: ["task", "orchestrate", ...args],
     cwd: REPO,
     env: { ORCH_HEALTH_PORT: "0", LOG_LEVEL: "info", APP_ENV: "test", ...env },
     stdin: "null",
@@ -267,6 +270,42 @@ Deno.test({
         return m.hours[new Date(lastDone).toISOString().slice(0, 13)] ? true : undefined;
       }, again);
       await stopAndCheck(again, marker);
+    } finally {
+      for (const pid of processesWith(marker)) Deno.kill(pid, "SIGKILL");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "with --streaming true the stream child runs the enabled jobs and is stopped on SIGTERM",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "orch_e2e_" });
+    const marker = `ORCH_TEST_MARKER_${crypto.randomUUID()}`;
+    try {
+      const o = await start({
+        OUTPUTS_DIR: `${dir}/out`,
+        DATA_DIR: `${dir}/data`,
+        HEALTH_PORT: "0",
+        DISABLED_JOBS: "archiver,cdc_transformation",
+        // No broker here: whether the processors wait for Kafka or exit, SIGTERM must clean up.
+        KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1",
+        ORCH_STOP_TIMEOUT_SEC: "20",
+        [marker]: "1",
+      }, ["--streaming", "true", "--batch", "false"]);
+      const started = await waitFor("the stream child", () => {
+        const line = o.lines.find((l) => l.includes('"stream processors started"'));
+        return Promise.resolve(line ? JSON.parse(line) : undefined);
+      }, o);
+      assert.ok(!started.jobs.includes("archiver") && !started.jobs.includes("cdc_transformation"));
+      assert.ok(started.jobs.includes("user_activity"));
+      const r = await health(o);
+      assert.equal(r.jobs.find((j) => j.name === "archiver")?.state, "disabled");
+      assert.ok(["running", "restarting"].includes(r.stream!.state), r.stream!.state);
+      assert.equal(r.batch, null);
+      await stopAndCheck(o, marker);
     } finally {
       for (const pid of processesWith(marker)) Deno.kill(pid, "SIGKILL");
       await Deno.remove(dir, { recursive: true });
