@@ -35,6 +35,7 @@ import type { RowWrite, ViewStore } from "../../store/view_store.ts";
 import { toChange } from "./change.ts";
 import { type DimFeed, processDimFeed } from "./dim_feed.ts";
 import { removeFilesFrom, writeOffsetFiles } from "./offset_files.ts";
+import { OrderedWrites } from "./ordered_writes.ts";
 import { CdcTransformer } from "./transformer.ts";
 import {
   CDC_TRANSFORMED_DIR,
@@ -134,6 +135,7 @@ export class CdcTask implements PartitionTask {
   /** First offset not yet in a Parquet file. */
   #parquetNext: number;
   #cleanedFrom: number | undefined;
+  #writes = new OrderedWrites();
 
   /** @param late this job's stored `late_events` rows of the partition (counts continue) */
   constructor(
@@ -236,7 +238,7 @@ export class CdcTask implements PartitionTask {
   prepareFlush(position: number): PreparedFlush {
     const resume = this.resumeFrom;
     if (resume && position < resume.nextOffset) {
-      return { checkpoint: resume, rows: 0, write: () => Promise.resolve() };
+      return { checkpoint: resume, rows: 0, write: this.#writes.add(() => Promise.resolve()) };
     }
     this.#pending = 0;
     const viewRows: RowWrite[] = [];
@@ -312,7 +314,7 @@ export class CdcTask implements PartitionTask {
     return {
       checkpoint,
       rows: viewRows.length + dims.length + truncations.length + roll.length,
-      write,
+      write: this.#writes.add(write),
     };
   }
 

@@ -23,6 +23,7 @@ import type {
   Checkpoint,
   JobDefinition,
   PartitionTask,
+  PreparedFlush,
   RecordMeta,
   TaskContext,
 } from "../../runtime/task.ts";
@@ -123,21 +124,30 @@ interface Shared {
 interface Pending {
   event: ValidEvent;
   meta: RecordMeta;
+  /** Decided when the batch is taken (dedup is task-local and synchronous). */
+  duplicate: boolean;
+  /** The partition's max event time before the event. */
+  maxBefore: number;
 }
 
 /** Outputs of a processed batch not yet delivered. */
 interface Outbox {
-  /** First offset of the batch and the max event time before it. */
-  first: number;
-  maxBefore: number;
-  lastOffset: number;
   messages: EnrichedMessage[];
   /** Source offset after the last message. */
   sinkNext: number;
-  rows: { row: EnrichedRow; maxBefore: number }[];
+  rows: EnrichedRow[];
   profile: ProfileWrite[];
   auth: Map<string, AuthWrite>;
   risk: Map<string, RiskWrite>;
+  lastOffset: number;
+}
+
+/** One prepared flush: a batch to enrich, then deliver, then maybe a Parquet roll. */
+interface Work {
+  batch: Pending[];
+  box: Outbox | undefined;
+  delivered: boolean;
+  roll: boolean;
 }
 
 function stored(t: number): number {
@@ -149,7 +159,12 @@ function profileText(v: unknown): string | null {
   return v === null || v === undefined ? null : typeof v === "string" ? v : JSON.stringify(v);
 }
 
-/** The enrichment task of one (topic, partition). */
+/**
+ * The enrichment task of one (topic, partition). Two-phase: {@link prepareFlush} takes the
+ * buffered batch and decides everything the checkpoint depends on synchronously (dedup, the
+ * state horizon, whether the Parquet buffer rolls); `write` enriches (after loading user rows),
+ * delivers and rolls, in the order flushes were prepared, resuming where a failed attempt stopped.
+ */
 export class EnrichmentTask implements PartitionTask {
   readonly resumeFrom: Checkpoint | undefined;
   #s: Shared;
@@ -161,17 +176,22 @@ export class EnrichmentTask implements PartitionTask {
   #dedup: DedupFilter;
   #horizon: HorizonQueue;
   #maxEventTime: number;
-  #buffer: Pending[] = [];
+  #buffer: { event: ValidEvent; meta: RecordMeta }[] = [];
   #bufferedAt = 0;
-  #rows: { row: EnrichedRow; maxBefore: number }[] = [];
-  #rowsAt = 0;
-  /** First offset not in a Parquet file / not committed to the sink / not written to Cassandra. */
-  #parquetNext: number;
-  #sinkNext: number;
-  #cassandraNext: number;
-  #cleanedFrom: number | undefined;
   #pending = 0;
-  #outbox: Outbox | undefined;
+  /** Rows for offsets from here on go to Parquet (the resume offset: earlier ones are filed). */
+  #rowFrom: number;
+  /** First source offset not yet committed to the sink. */
+  #sinkNext: number;
+  /** Rows enriched and not yet in a file (appended by `write`). */
+  #rows: EnrichedRow[] = [];
+  /** As planned at prepare time: first row not in a file after the prepared writes, its count. */
+  #unfiled: { offset: number; maxBefore: number } | undefined;
+  #unfiledCount = 0;
+  #unfiledSince = 0;
+  #queue: Work[] = [];
+  #running: Promise<void> | undefined;
+  #cleanedFrom: number | undefined;
 
   constructor(
     s: Shared,
@@ -195,10 +215,9 @@ export class EnrichmentTask implements PartitionTask {
     this.#maxEventTime = resume && resume.replayMaxEventTime !== -1
       ? resume.replayMaxEventTime
       : -Infinity;
-    this.#parquetNext = resume?.nextOffset ?? 0;
-    this.#cassandraNext = resume?.nextOffset ?? 0;
-    // The runtime's checkpoint is stored only after a commit, so it never runs ahead of the sink;
-    // the sink's own offset covers commits made after the last stored checkpoint.
+    this.#rowFrom = resume?.nextOffset ?? 0;
+    // A stored checkpoint never runs ahead of the sink (it is stored after the commit); the
+    // sink's own offset covers commits made after the last stored checkpoint.
     this.#sinkNext = Math.max(sink.committedNext ?? 0, resume?.nextOffset ?? 0);
   }
 
@@ -209,8 +228,7 @@ export class EnrichmentTask implements PartitionTask {
 
   /** Deletes this partition's Parquet files from `from` on (and temporary files). */
   async cleanup(from: number): Promise<void> {
-    const root = `${this.#s.cfg.outputsDir}/${ENRICHED_DIR}/topic=${this.#topicName}`;
-    const { removed, straddling } = await removeFilesFrom(root, this.#partition, from);
+    const { removed, straddling } = await removeFilesFrom(this.#root(), this.#partition, from);
     this.#cleanedFrom = from;
     if (removed > 0) {
       this.#s.removed?.inc({ topic: this.#topic }, removed);
@@ -224,6 +242,10 @@ export class EnrichmentTask implements PartitionTask {
     for (const path of straddling) {
       this.#s.deps.log?.warn("enriched_events file straddles the resume offset; kept", { path });
     }
+  }
+
+  #root(): string {
+    return `${this.#s.cfg.outputsDir}/${ENRICHED_DIR}/topic=${this.#topicName}`;
   }
 
   onEvent(event: ValidEvent, meta: RecordMeta, replaying: boolean): void {
@@ -243,55 +265,106 @@ export class EnrichmentTask implements PartitionTask {
       (n >= this.#s.maxEvents || this.#s.now() - this.#bufferedAt >= this.#s.intervalMs);
   }
 
-  #rollDue(): boolean {
-    const n = this.#rows.length;
-    return n > 0 && (n >= this.#s.maxRows || this.#s.now() - this.#rowsAt >= this.#s.maxAgeMs);
+  prepareFlush(position: number): PreparedFlush {
+    const s = this.#s;
+    const batch: Pending[] = [];
+    if (this.#commitDue()) {
+      for (const { event, meta } of this.#buffer) {
+        const d = event.data as Record<string, unknown>;
+        const maxBefore = this.#maxEventTime;
+        const duplicate = this.#dedup.check(
+          String(d.event_id),
+          meta.kafkaTs,
+          meta.offset,
+          maxBefore,
+        );
+        this.#horizon.push(meta.offset, event.eventTime, maxBefore);
+        if (event.eventTime > this.#maxEventTime) this.#maxEventTime = event.eventTime;
+        batch.push({ event, meta, duplicate, maxBefore });
+      }
+      this.#buffer = [];
+      this.#horizon.advance(this.#maxEventTime);
+      const firstRow = batch.find((p) => p.meta.offset >= this.#rowFrom);
+      if (firstRow) {
+        if (!this.#unfiled) {
+          this.#unfiled = { offset: firstRow.meta.offset, maxBefore: firstRow.maxBefore };
+          this.#unfiledSince = s.now();
+        }
+        this.#unfiledCount += batch.filter((p) => p.meta.offset >= this.#rowFrom).length;
+      }
+    }
+    this.#pending = this.#buffer.length;
+    const roll = this.#unfiledCount > 0 &&
+      (this.#unfiledCount >= s.maxRows || s.now() - this.#unfiledSince >= s.maxAgeMs);
+    if (roll) {
+      this.#unfiled = undefined;
+      this.#unfiledCount = 0;
+    }
+    const work: Work | undefined = batch.length > 0 || roll
+      ? { batch, box: undefined, delivered: false, roll }
+      : undefined;
+    if (work) this.#queue.push(work);
+    const checkpoint = this.#checkpoint(position);
+    return {
+      checkpoint,
+      rows: batch.length,
+      write: () => (work ? this.#drainThrough(work) : this.#drainThrough(undefined)),
+    };
   }
 
   async flush(position: number): Promise<Checkpoint> {
-    if (this.#outbox) await this.#deliver();
-    if (this.#commitDue()) {
-      await this.#process();
-      await this.#deliver();
-    }
-    if (this.#rollDue()) await this.#roll();
-    this.#pending = this.#buffer.length;
-    return this.#checkpoint(position);
+    const f = this.prepareFlush(position);
+    await f.write();
+    return f.checkpoint;
   }
 
-  /** Enriches the buffered events (state advances) and puts their outputs in the outbox. */
-  async #process(): Promise<void> {
+  /** Runs queued work in order until `last` is done (all queued work when undefined). */
+  async #drainThrough(last: Work | undefined): Promise<void> {
+    while (this.#running) await this.#running.catch(() => {});
+    const run = (async () => {
+      while (this.#queue.length > 0) {
+        const w = this.#queue[0];
+        if (!w.box && w.batch.length > 0) w.box = await this.#process(w.batch);
+        if (!w.delivered && w.box) await this.#deliver(w.box);
+        w.delivered = true;
+        if (w.roll && this.#rows.length > 0) await this.#roll();
+        this.#queue.shift();
+        if (w === last) return;
+      }
+    })();
+    this.#running = run;
+    try {
+      await run;
+    } finally {
+      if (this.#running === run) this.#running = undefined;
+    }
+  }
+
+  /** Enriches a batch (the shared user state advances) into an outbox. */
+  async #process(batch: Pending[]): Promise<Outbox> {
     const s = this.#s;
-    const batch = this.#buffer;
-    const outFrom = Math.min(this.#parquetNext, this.#sinkNext);
+    const outFrom = Math.min(this.#rowFrom, this.#sinkNext);
     const users = new Set<string>();
     for (const p of batch) {
       if (p.meta.offset >= outFrom) {
         users.add(String((p.event.data as Record<string, unknown>).user_id));
       }
     }
-    await s.cache.load(users); // on failure the buffer stays as it is, for the next flush
-    this.#buffer = [];
+    await s.cache.load(users);
     const box: Outbox = {
-      first: batch[0].meta.offset,
-      maxBefore: this.#maxEventTime,
-      lastOffset: batch[batch.length - 1].meta.offset,
       messages: [],
       sinkNext: -1,
       rows: [],
       profile: [],
       auth: new Map(),
       risk: new Map(),
+      lastOffset: batch[batch.length - 1].meta.offset,
     };
-    for (const { event, meta } of batch) {
+    for (const { event, meta, duplicate } of batch) {
       const d = event.data as Record<string, unknown>;
       const userId = String(d.user_id);
       const t = event.eventTime;
-      const maxBefore = this.#maxEventTime;
-      const duplicate = this.#dedup.check(String(d.event_id), meta.kafkaTs, meta.offset, maxBefore);
-      this.#horizon.push(meta.offset, t, maxBefore);
-      if (t > this.#maxEventTime) this.#maxEventTime = t;
-      const write = !duplicate && meta.offset >= this.#cassandraNext;
+      const write = !duplicate && meta.offset >= this.#rowFrom;
       if (event.topic === "PROFILE" && !duplicate) {
         for (const [field, value] of Object.entries(event.data.changes)) {
           const text = profileText(value);
@@ -343,83 +416,67 @@ export class EnrichmentTask implements PartitionTask {
       if (meta.offset >= this.#sinkNext) {
         box.messages.push(enrichedMessage(enriched));
         box.sinkNext = meta.offset + 1;
-        s.enriched?.inc({ topic: this.#topic });
-        if (enriched.flags.includes(FLAGS.unknownUser)) s.unknown?.inc({ topic: this.#topic });
-        for (const f of enriched.riskFlags) s.flagged?.inc({ flag: f });
       }
-      if (meta.offset >= this.#parquetNext) {
-        box.rows.push({ row: enrichedRow(enriched), maxBefore });
-      }
+      if (meta.offset >= this.#rowFrom) box.rows.push(enrichedRow(enriched));
     }
-    this.#horizon.advance(this.#maxEventTime);
-    this.#outbox = box;
+    return box;
   }
 
   /**
-   * Delivers the outbox: the dimension writes first (so a visible enriched event's user state is
-   * stored too), then one sink commit, then the rows join the Parquet buffer. Every step is
-   * idempotent or atomic, so a failed delivery is simply retried at the next flush.
+   * Delivers an outbox: the dimension writes first (so a visible enriched event's user state is
+   * stored too), then one sink commit, then the rows join the Parquet buffer. Each step is
+   * idempotent or atomic, so a failed delivery is retried as a whole.
    */
-  async #deliver(): Promise<void> {
-    const box = this.#outbox;
-    if (!box) return;
+  async #deliver(box: Outbox): Promise<void> {
     const s = this.#s;
     await Promise.all([
       box.profile.length > 0 ? s.deps.dims.writeProfile(box.profile) : undefined,
       box.auth.size > 0 ? s.deps.dims.writeAuth([...box.auth.values()]) : undefined,
       box.risk.size > 0 ? s.deps.dims.writeRisk([...box.risk.values()]) : undefined,
     ]);
-    this.#cassandraNext = Math.max(this.#cassandraNext, box.lastOffset + 1);
     if (box.messages.length > 0 && box.sinkNext > this.#sinkNext) {
       await this.#sink.commit(box.messages, box.sinkNext);
       this.#sinkNext = box.sinkNext;
       s.commits?.inc({ topic: this.#topic });
+      s.enriched?.inc({ topic: this.#topic }, box.messages.length);
+      for (const m of box.messages) {
+        const v = JSON.parse(m.value) as { flags: string[]; risk_flags: string[] };
+        if (v.flags.includes(FLAGS.unknownUser)) s.unknown?.inc({ topic: this.#topic });
+        for (const f of v.risk_flags) s.flagged?.inc({ flag: f });
+      }
     }
-    if (box.rows.length > 0) {
-      if (this.#rows.length === 0) this.#rowsAt = s.now();
-      for (const r of box.rows) this.#rows.push(r);
-    }
-    this.#outbox = undefined;
+    for (const r of box.rows) this.#rows.push(r);
+    box.rows = [];
   }
 
   async #roll(): Promise<void> {
     const rows = this.#rows;
-    const first = rows[0].row.offset;
+    const first = rows[0].offset;
     if (this.#cleanedFrom === undefined || first < this.#cleanedFrom) await this.cleanup(first);
-    const root = `${this.#s.cfg.outputsDir}/${ENRICHED_DIR}/topic=${this.#topicName}`;
-    await writeOffsetFiles(
-      root,
-      this.#partition,
-      ENRICHED_COLUMNS,
-      rows.map((r) => r.row),
-      { fsync: this.#s.deps.fsync },
-    );
+    await writeOffsetFiles(this.#root(), this.#partition, ENRICHED_COLUMNS, rows, {
+      fsync: this.#s.deps.fsync,
+    });
     this.#rows = [];
-    this.#parquetNext = rows[rows.length - 1].row.offset + 1;
   }
 
+  /** The checkpoint that holds once every prepared write succeeded. */
   #checkpoint(position: number): Checkpoint {
     const resume = this.resumeFrom;
     if (resume && position < resume.nextOffset) return resume;
-    // First offset whose outputs are not all written: buffered events, rows not in a file.
-    const heads: { offset: number; maxBefore: number }[] = [];
-    if (this.#rows.length > 0) {
-      heads.push({ offset: this.#rows[0].row.offset, maxBefore: this.#rows[0].maxBefore });
+    // The first offset whose outputs are not all written: rows not in a file, events not taken.
+    let head = this.#unfiled;
+    const b = this.#buffer[0];
+    if (b && (!head || b.meta.offset < head.offset)) {
+      head = { offset: b.meta.offset, maxBefore: this.#maxEventTime };
     }
-    if (this.#outbox) heads.push({ offset: this.#outbox.first, maxBefore: this.#outbox.maxBefore });
-    if (this.#buffer.length > 0) {
-      const b = this.#buffer[0];
-      heads.push({ offset: b.meta.offset, maxBefore: this.#maxEventTime });
-    }
-    heads.sort((a, b) => a.offset - b.offset);
-    const nextOffset = heads.length > 0 ? heads[0].offset : Math.max(position, this.#parquetNext);
+    const nextOffset = head ? head.offset : position;
     const rp = earliest(this.#horizon.replayPoint(), this.#dedup.replayPoint());
     const replay = rp && rp.offset < nextOffset ? rp : undefined;
     return {
       nextOffset,
       replayOffset: replay ? replay.offset : nextOffset,
       replayMaxEventTime: stored(
-        replay ? replay.maxEventTime : heads.length > 0 ? heads[0].maxBefore : this.#maxEventTime,
+        replay ? replay.maxEventTime : head ? head.maxBefore : this.#maxEventTime,
       ),
       watermark: stored(this.#maxEventTime - this.#s.lateness),
     };
@@ -428,7 +485,7 @@ export class EnrichmentTask implements PartitionTask {
   async close(): Promise<void> {
     this.#buffer = [];
     this.#rows = [];
-    this.#outbox = undefined;
+    this.#queue = [];
     await this.#sink.close();
   }
 }
