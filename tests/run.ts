@@ -27,10 +27,14 @@ async function main(args: string[]): Promise<number> {
   }
   const keep = Deno.env.get("KEEP_SERVERS") === "1";
   const stopIfStarted = async () => {
-    if (!servers?.started) return;
+    if (!servers) return;
     if (keep) {
-      log.info("KEEP_SERVERS=1: leaving the servers running (deno task infra:down stops them)");
-    } else await servers.stop();
+      if (servers.started) {
+        log.info("KEEP_SERVERS=1: leaving the servers running (deno task infra:down stops them)");
+      }
+      return;
+    }
+    await servers.stop(); // no-op unless started here (or handed over); never under another user
   };
 
   const child = new Deno.Command(Deno.execPath(), {

@@ -1,20 +1,17 @@
 /**
  * @module
- * The local Cassandra 5.0.8: single node on 127.0.0.1:9042, started on JDK 17 with the flags of
+ * The local Cassandra 5.0.8: single node on 127.0.0.1:9042 by default, started on JDK 17 with the flags of
  * Cassandra's `conf/jvm17-server.options` and the fast-start properties used by embedders.
  */
 
 import { Client } from "cassandra-driver";
 import { java17 } from "./java.ts";
 import { cassandraJars } from "./jars.ts";
-import type { LocalPaths } from "./paths.ts";
+import type { LocalPaths, LocalPorts } from "./paths.ts";
 import { renderFile } from "./render.ts";
 import { type ServerDef, stateFiles } from "./_server.ts";
 
 export const CASSANDRA_HOST = "127.0.0.1";
-export const CASSANDRA_PORT = 9042;
-export const CASSANDRA_STORAGE_PORT = 7000;
-export const CASSANDRA_JMX_PORT = 7199;
 
 /**
  * GC and JPMS flags of `conf/jvm17-server.options` (Cassandra 5.0). Heap up to 1 GB; it starts at
@@ -83,14 +80,14 @@ const FAST_START = [
 ];
 
 /** The local Cassandra server definition for the given state directory. */
-export function cassandraServer(paths: LocalPaths): ServerDef {
+export function cassandraServer(paths: LocalPaths, ports: LocalPorts): ServerDef {
   const f = stateFiles(paths, "cassandra");
   return {
     name: "cassandra",
     title: "Cassandra",
     host: CASSANDRA_HOST,
-    clientPort: CASSANDRA_PORT,
-    ports: [CASSANDRA_PORT, CASSANDRA_STORAGE_PORT, CASSANDRA_JMX_PORT],
+    clientPort: ports.cassandra,
+    ports: [ports.cassandra, ports.cassandraStorage, ports.cassandraJmx],
     marker: f.marker,
     pidFile: f.pidFile,
     logFile: f.logFile,
@@ -105,8 +102,7 @@ export function cassandraServer(paths: LocalPaths): ServerDef {
       await Deno.mkdir(`${f.dir}/triggers`, { recursive: true });
       const vars = {
         host: CASSANDRA_HOST,
-        port: CASSANDRA_PORT,
-        storagePort: CASSANDRA_STORAGE_PORT,
+        storagePort: ports.cassandraStorage,
         dataDir: f.dataDir,
         logFile: f.logFile,
       };
@@ -122,7 +118,9 @@ export function cassandraServer(paths: LocalPaths): ServerDef {
           `-Dcassandra.storagedir=${f.dataDir}`,
           `-Dcassandra.logdir=${paths.stateDir}/logs`,
           `-Dlogback.configurationFile=file://${f.confDir}/logback.xml`,
-          `-Dcassandra.jmx.local.port=${CASSANDRA_JMX_PORT}`,
+          `-Dcassandra.jmx.local.port=${ports.cassandraJmx}`,
+          `-Dcassandra.native_transport_port=${ports.cassandra}`,
+          `-Dcassandra.storage_port=${ports.cassandraStorage}`,
           `-Dcassandra.triggers_dir=${f.dir}/triggers`,
           ...FAST_START,
           "-cp",
@@ -135,7 +133,7 @@ export function cassandraServer(paths: LocalPaths): ServerDef {
       const client = new Client({
         contactPoints: [CASSANDRA_HOST],
         localDataCenter: "datacenter1",
-        protocolOptions: { port: CASSANDRA_PORT, maxVersion: 4 },
+        protocolOptions: { port: ports.cassandra, maxVersion: 4 },
         socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
       });
       try {

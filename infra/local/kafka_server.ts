@@ -1,18 +1,16 @@
 /**
  * @module
- * The local Kafka 3.9.1: single-node KRaft on 127.0.0.1:9092 (controller 9093).
+ * The local Kafka 3.9.1: single-node KRaft on 127.0.0.1:9092 (controller 9093) by default.
  */
 
 import { createKafka } from "../../shared/kafka.ts";
 import { java17 } from "./java.ts";
 import { kafkaClasspath } from "./jars.ts";
-import type { LocalPaths } from "./paths.ts";
+import type { LocalPaths, LocalPorts } from "./paths.ts";
 import { renderFile } from "./render.ts";
 import { type ServerDef, stateFiles } from "./_server.ts";
 
 export const KAFKA_HOST = "127.0.0.1";
-export const KAFKA_PORT = 9092;
-export const KAFKA_CONTROLLER_PORT = 9093;
 
 /** JVM flags of Kafka's run script, with a 512 MB heap. */
 const JVM_FLAGS = [
@@ -77,14 +75,14 @@ async function format(java: string, cp: string, conf: string, dir: string, logFi
 }
 
 /** The local Kafka server definition for the given state directory. */
-export function kafkaServer(paths: LocalPaths): ServerDef {
+export function kafkaServer(paths: LocalPaths, ports: LocalPorts): ServerDef {
   const f = stateFiles(paths, "kafka");
   return {
     name: "kafka",
     title: "Kafka",
     host: KAFKA_HOST,
-    clientPort: KAFKA_PORT,
-    ports: [KAFKA_PORT, KAFKA_CONTROLLER_PORT],
+    clientPort: ports.kafka,
+    ports: [ports.kafka, ports.kafkaController],
     marker: f.marker,
     pidFile: f.pidFile,
     logFile: f.logFile,
@@ -96,8 +94,8 @@ export function kafkaServer(paths: LocalPaths): ServerDef {
       await Deno.mkdir(f.dataDir, { recursive: true });
       const vars = {
         host: KAFKA_HOST,
-        port: KAFKA_PORT,
-        controllerPort: KAFKA_CONTROLLER_PORT,
+        port: ports.kafka,
+        controllerPort: ports.kafkaController,
         dataDir: f.dataDir,
         logFile: f.logFile,
       };
@@ -122,7 +120,7 @@ export function kafkaServer(paths: LocalPaths): ServerDef {
     },
     async ready() {
       const kafka = createKafka(
-        { kafkaBrokers: [`${KAFKA_HOST}:${KAFKA_PORT}`], logLevel: "error" },
+        { kafkaBrokers: [`${KAFKA_HOST}:${ports.kafka}`], logLevel: "error" },
         "edu-lambda-infra-probe",
         {
           logLevel: "nothing",

@@ -6,7 +6,8 @@
 
 import { parseArgs } from "node:util";
 import { createLogger } from "../../shared/log.ts";
-import { localPaths } from "./paths.ts";
+import { dropLease, writeAutostop } from "./lease.ts";
+import { localPaths, localPorts } from "./paths.ts";
 import { isOurs, readPid, rssBytes } from "./process.ts";
 import { ensureLocalServers, LocalServerError, stopLocalServers } from "./servers.ts";
 import { stateFiles } from "./_server.ts";
@@ -43,12 +44,15 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const t0 = Date.now();
+    const ports = localPorts();
     const r = await ensureLocalServers({ fresh: values.fresh, timeoutMs: timeoutS * 1000, log });
+    writeAutostop(localPaths().stateDir, []); // asked for explicitly: no test run stops them
+    dropLease(localPaths().stateDir);
     log.info(r.started ? "local servers up" : "already running", {
       kafka: r.status.kafka,
       cassandra: r.status.cassandra,
-      kafkaBootstrap: "127.0.0.1:9092",
-      cassandraContactPoint: "127.0.0.1:9042",
+      kafkaBootstrap: `127.0.0.1:${ports.kafka}`,
+      cassandraContactPoint: `127.0.0.1:${ports.cassandra}`,
       elapsedMs: Date.now() - t0,
     });
     status();

@@ -17,8 +17,6 @@ export {
 } from "./servers.ts";
 export { cassandraJars, kafkaClasspath } from "./jars.ts";
 export { java17 } from "./java.ts";
-export { type LocalPaths, localPaths } from "./paths.ts";
-export { CASSANDRA_HOST, CASSANDRA_PORT } from "./cassandra_server.ts";
-export { KAFKA_HOST, KAFKA_PORT } from "./kafka_server.ts";
+export { type LocalPaths, localPaths, type LocalPorts, localPorts } from "./paths.ts";
 export { rssBytes } from "./process.ts";
 export type { ServerName } from "./_server.ts";

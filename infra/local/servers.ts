@@ -10,8 +10,9 @@ import type { ServerDef, ServerName } from "./_server.ts";
 import { cassandraServer } from "./cassandra_server.ts";
 import { CASSANDRA_DIST, ensureJars, KAFKA_DIST } from "./jars.ts";
 import { kafkaServer } from "./kafka_server.ts";
+import { dropLease, otherLeases, readAutostop, takeLease, writeAutostop } from "./lease.ts";
 import { withLock } from "./lock.ts";
-import { type LocalPaths, localPaths } from "./paths.ts";
+import { type LocalPaths, localPaths, type LocalPorts, localPorts } from "./paths.ts";
 import {
   findByMarker,
   isOurs,
@@ -52,6 +53,8 @@ export interface EnsureOptions {
   allowForeign?: boolean;
   /** Cache and state directories (default from `EDU_CACHE_DIR` / `EDU_STATE_DIR`). */
   paths?: LocalPaths;
+  /** Ports (default from `EDU_KAFKA_PORT`, `EDU_CASSANDRA_PORT`, ...: 9092, 9093, 9042, 7000, 7199). */
+  ports?: LocalPorts;
   /** Logger for progress lines (default JSON lines on stderr, name `infra`). */
   log?: Logger;
 }
@@ -62,12 +65,15 @@ export interface LocalServers {
   started: boolean;
   /** Per server: started now, already running (ours), foreign, or not asked for. */
   status: Record<ServerName, ServerStatus>;
-  /** Stops the servers this call started (not those it found running). */
+  /**
+   * Stops the servers this call started (not those it found running), unless another live process
+   * still uses them: then they stay up and the last user's `stop()` stops them.
+   */
   stop(): Promise<void>;
 }
 
-function defs(paths: LocalPaths): Record<ServerName, ServerDef> {
-  return { kafka: kafkaServer(paths), cassandra: cassandraServer(paths) };
+function defs(paths: LocalPaths, ports: LocalPorts): Record<ServerName, ServerDef> {
+  return { kafka: kafkaServer(paths, ports), cassandra: cassandraServer(paths, ports) };
 }
 
 async function waitReady(def: ServerDef, pid: number | undefined, timeoutMs: number, log: Logger) {
@@ -181,9 +187,10 @@ export function ensureLocalServers(opts: EnsureOptions = {}): Promise<LocalServe
   const paths = opts.paths ?? localPaths();
   const log = opts.log ?? createLogger({ name: "infra" });
   const timeoutMs = opts.timeoutMs ?? 180_000;
-  const all = defs(paths);
+  const all = defs(paths, opts.ports ?? localPorts());
   const wanted = (["kafka", "cassandra"] as const).filter((n) => opts[n] !== false);
-  return withLock(`${paths.stateDir}/.lock`, async () => {
+  const lockFile = `${paths.stateDir}/.lock`;
+  return withLock(lockFile, async () => {
     const plans = await Promise.all(wanted.map((n) => inspect(all[n], opts, log)));
     // Fetch jars one distribution at a time (readable progress, no parallel mvn on ~/.m2).
     for (const p of plans) {
@@ -212,12 +219,28 @@ export function ensureLocalServers(opts: EnsureOptions = {}): Promise<LocalServe
     }
     const status: Record<ServerName, ServerStatus> = { kafka: "skipped", cassandra: "skipped" };
     for (const p of plans) status[p.def.name] = p.action === "start" ? "started" : p.action;
+    takeLease(paths.stateDir);
     return {
       started: startedDefs.length > 0,
       status,
-      stop: async () => {
-        for (const d of startedDefs) await stopOne(d, log);
-      },
+      stop: () =>
+        withLock(lockFile, async () => {
+          dropLease(paths.stateDir);
+          const names = new Set<ServerName>(startedDefs.map((d) => d.name));
+          for (const n of readAutostop(paths.stateDir)) names.add(n as ServerName);
+          if (names.size === 0) return;
+          const users = otherLeases(paths.stateDir);
+          if (users.length > 0) {
+            writeAutostop(paths.stateDir, [...names]);
+            log.info("left running: still used by other processes", {
+              servers: [...names],
+              pids: users,
+            });
+            return;
+          }
+          for (const n of names) if (all[n]) await stopOne(all[n], log);
+          writeAutostop(paths.stateDir, []);
+        }),
     };
   }, timeoutMs + 120_000);
 }
@@ -225,6 +248,7 @@ export function ensureLocalServers(opts: EnsureOptions = {}): Promise<LocalServe
 /** Options of the stop functions. */
 export interface StopServersOptions {
   paths?: LocalPaths;
+  ports?: LocalPorts;
   log?: Logger;
   /** SIGTERM grace period before SIGKILL (default 60000 ms). */
   graceMs?: number;
@@ -233,9 +257,13 @@ export interface StopServersOptions {
 async function stopNames(names: ServerName[], opts: StopServersOptions): Promise<ServerName[]> {
   const paths = opts.paths ?? localPaths();
   const log = opts.log ?? createLogger({ name: "infra" });
-  const all = defs(paths);
+  const all = defs(paths, opts.ports ?? localPorts());
   return await withLock(`${paths.stateDir}/.lock`, async () => {
     const done = await Promise.all(names.map((n) => stopOne(all[n], log, opts.graceMs)));
+    writeAutostop(
+      paths.stateDir,
+      readAutostop(paths.stateDir).filter((n) => !names.includes(n as ServerName)),
+    );
     return names.filter((_, i) => done[i]);
   });
 }
