@@ -35,17 +35,23 @@ function exists(path: string): boolean {
   }
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (22 characters). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (22 characters). Like Kafka's
+ * `Uuid.randomUuid()`, never one starting with "-", which the tool's parser takes for an option.
+ */
 function randomClusterId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
-    .replace(/=+$/, "");
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+      .replace(/=+$/, "");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 async function format(java: string, cp: string, conf: string, dir: string, logFile: string) {
   const idFile = `${dir}/cluster.id`;
   let id = exists(idFile) ? (await Deno.readTextFile(idFile)).trim() : "";
-  if (id.length !== 22) {
+  if (id.length !== 22 || id.startsWith("-")) {
     id = randomClusterId();
     await Deno.writeTextFile(idFile, id + "\n");
   }
