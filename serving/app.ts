@@ -32,8 +32,10 @@ export interface ServingAppOptions {
   probes?: readonly ReadinessProbe[];
   /** Served at `/metrics` and fed by the request log; none by default. */
   metrics?: Registry;
-  /** Plugin switches passed to {@link createGraphQL}. */
-  graphql?: Pick<GraphQLOptions, "limits" | "rangeBudget" | "graphiql">;
+  /** Plugin switches and schema extensions passed to {@link createGraphQL}. */
+  graphql?: Pick<GraphQLOptions, "limits" | "rangeBudget" | "graphiql" | "extensions">;
+  /** More routes mounted at `/` after the built-in ones (e.g. the dashboard). */
+  routes?: readonly Hono<ServingEnv>[];
 }
 
 /** The app and its Yoga instance. */
@@ -89,6 +91,7 @@ export function createServingApp(options: ServingAppOptions): ServingApp {
     const request = new Request(raw, { signal: c.get("signal") });
     return await yoga.fetch(request, { requestInfo: c.get("requestInfo") });
   });
+  for (const r of options.routes ?? []) app.route("/", r);
   app.notFound((c) => c.json({ error: `Not found: ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
     logger.error("unhandled error", { error: err, path: c.req.path });

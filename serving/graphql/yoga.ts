@@ -39,6 +39,15 @@ export interface GraphQLOptions {
   graphiql?: boolean;
   /** Endpoint path; default `/graphql`. */
   endpoint?: string;
+  /** Schema additions (e.g. serving/ext): SDL using `extend type Query`, and their resolvers. */
+  extensions?: readonly SchemaExtension[];
+}
+
+/** SDL and resolvers merged into the §4 schema. */
+export interface SchemaExtension {
+  typeDefs: string;
+  // deno-lint-ignore no-explicit-any
+  resolvers: Record<string, any>;
 }
 
 export type ServingYoga = YogaServerInstance<ServerContext, ServingContext>;
@@ -59,7 +68,10 @@ export function createGraphQL(options: GraphQLOptions): ServingYoga {
     useExecutionCancellation(),
   ].filter((p) => p !== false);
   return createYoga<ServerContext, ServingContext>({
-    schema: createSchema({ typeDefs, resolvers: createResolvers() }),
+    schema: createSchema({
+      typeDefs: [typeDefs, ...(options.extensions ?? []).map((e) => e.typeDefs)],
+      resolvers: [createResolvers(), ...(options.extensions ?? []).map((e) => e.resolvers)],
+    }),
     graphqlEndpoint: options.endpoint ?? "/graphql",
     graphiql: options.graphiql ?? true,
     landingPage: false,
