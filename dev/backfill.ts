@@ -151,6 +151,8 @@ export interface BackfillOptions {
   now?: () => number;
   /** Kafka client; default a new one. */
   kafka?: Kafka;
+  /** Leave the produced records in Kafka (tests compare them with the files); default false. */
+  keepInKafka?: boolean;
 }
 
 /** Thrown when Kafka's offsets are not the ones the archive files were written with. */
@@ -331,7 +333,7 @@ export async function runBackfill(
       }
     }
     const files = await moveInto(staging, cfg.dataDir);
-    for (const t of names) {
+    for (const t of opts.keepInKafka ? [] : names) {
       const ends = end.get(t)!;
       const parts = ends.map((offset, partition) => ({ partition, offset: String(offset) }))
         .filter((p, i) => Number(p.offset) > start.get(t)![i]);
