@@ -27,6 +27,8 @@ export interface ServerDef {
   prepare(): Promise<{ command: string; args: string[] }>;
   /** Resolves true when a client can use the server now (short time-outs, never throws). */
   ready(): Promise<boolean>;
+  /** Optional one-time work after a start, before clients are told it is ready (never throws). */
+  warmUp?(): Promise<void>;
 }
 
 /** Files shared by both servers under the state directory. */

@@ -83,6 +83,17 @@ async function format(java: string, cp: string, conf: string, dir: string, logFi
 /** The local Kafka server definition for the given state directory. */
 export function kafkaServer(paths: LocalPaths, ports: LocalPorts): ServerDef {
   const f = stateFiles(paths, "kafka");
+  const probe = () =>
+    createKafka(
+      { kafkaBrokers: [`${KAFKA_HOST}:${ports.kafka}`], logLevel: "error" },
+      "edu-lambda-infra-probe",
+      {
+        logLevel: "nothing",
+        connectionTimeoutMs: 1000,
+        requestTimeoutMs: 3000,
+        retry: { retries: 0 },
+      },
+    );
   return {
     name: "kafka",
     title: "Kafka",
@@ -125,23 +136,34 @@ export function kafkaServer(paths: LocalPaths, ports: LocalPorts): ServerDef {
       };
     },
     async ready() {
-      const kafka = createKafka(
-        { kafkaBrokers: [`${KAFKA_HOST}:${ports.kafka}`], logLevel: "error" },
-        "edu-lambda-infra-probe",
-        {
-          logLevel: "nothing",
-          connectionTimeoutMs: 1000,
-          requestTimeoutMs: 3000,
-          retry: { retries: 0 },
-        },
-      );
-      const admin = kafka.admin();
+      const admin = probe().admin();
       try {
         await admin.connect();
         await admin.listTopics();
         return true;
       } catch {
         return false;
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    },
+    async warmUp() {
+      // The first group lookup creates __consumer_offsets; until then every consumer's join fails
+      // with "coordinator not available" (retried, but logged as errors). Do it once here.
+      const admin = probe().admin();
+      try {
+        await admin.connect();
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline) {
+          try {
+            await admin.describeGroups(["edu-lambda-warmup"]);
+            return;
+          } catch {
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      } catch {
+        // best effort
       } finally {
         await admin.disconnect().catch(() => {});
       }

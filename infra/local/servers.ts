@@ -170,6 +170,7 @@ async function start(def: ServerDef, timeoutMs: number, log: Logger): Promise<vo
   log.info("starting", { server: def.name, pid, log: def.logFile });
   try {
     await waitReady(def, pid, timeoutMs, log);
+    await def.warmUp?.();
   } catch (e) {
     await stopOne(def, log, 10_000); // nothing half-starts
     throw e;
