@@ -1,0 +1,275 @@
+/**
+ * The archiver under SIGKILL: 200k events flow through real Kafka while the archiver process is
+ * killed at random moments and restarted; at the end the master dataset holds every valid event
+ * exactly once by (topic, partition, offset).
+ *
+ * The archiver runs in a child process driven by a small kafkajs loop of this file (run with
+ * `--child`): one PartitionTask per (topic, partition), checkpoints stored in a JSON file per
+ * partition after each flush's files, replay from the checkpoint on start. It stands in for the
+ * speed layer's runtime (processors/runtime), which drives the same task contract.
+ */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { Consumer } from "kafkajs";
+import { archiverJob } from "../processors/jobs/archiver/mod.ts";
+import type { Checkpoint, PartitionTask } from "../processors/runtime/task.ts";
+import { listArchiveFiles, writeFileAtomic } from "../shared/archive.ts";
+import { resolveConfig, type TopicKey } from "../shared/config.ts";
+import { parseEvent, topicKeyByName } from "../shared/events.ts";
+import { createKafka, createProducer } from "../shared/kafka.ts";
+import { partitionFor } from "../shared/partitioner.ts";
+import { ensureServers, isolatedTestEnv } from "./_servers.ts";
+import { ensureTopics } from "../infra/topics.ts";
+
+const TOPICS: TopicKey[] = ["AUTH", "APP_EVENTS", "VIDEO"];
+const PARTITIONS = 3;
+/** Rounds of 1000 events per topic: 201k events. */
+const ROUNDS = 67;
+
+// ---------------------------------------------------------------- child: the archiver process
+
+async function child(): Promise<void> {
+  const cfg = resolveConfig(Deno.env.toObject());
+  const ckDir = Deno.env.get("ARCHIVER_CHECKPOINTS")!;
+  await Deno.mkdir(ckDir, { recursive: true });
+  // Roll sizes differ from one process to the next (as after a restart with other timing), so a
+  // replay cuts files at other offsets than the killed process did.
+  const job = archiverJob(cfg, {
+    roll: { maxEvents: 500 + Math.floor(Math.random() * 4000), maxAgeMs: 400 },
+  });
+  const byName = topicKeyByName(cfg.topics);
+  const tasks = new Map<
+    string,
+    { task: PartitionTask; chain: Promise<unknown>; position: number }
+  >();
+  const ckPath = (t: TopicKey, p: number) => `${ckDir}/${t}-${p}.json`;
+  const readCk = async (t: TopicKey, p: number): Promise<Checkpoint | undefined> => {
+    try {
+      return JSON.parse(await Deno.readTextFile(ckPath(t, p)));
+    } catch {
+      return undefined;
+    }
+  };
+  const flush = (t: TopicKey, p: number) => {
+    const s = tasks.get(`${t}:${p}`)!;
+    s.chain = s.chain.then(async () => {
+      if (s.task.pending() === 0) return;
+      const cp = await s.task.flush(s.position);
+      // A checkpoint store takes time (Cassandra in the real runtime): kills land between the
+      // files and their checkpoint, the window the takeover cleanup exists for.
+      await new Promise((r) => setTimeout(r, Math.random() * 150));
+      await writeFileAtomic(ckPath(t, p), new TextEncoder().encode(JSON.stringify(cp)));
+      if (!announced) {
+        announced = true;
+        await Deno.stdout.write(new TextEncoder().encode("archiving\n"));
+      }
+    });
+    return s.chain;
+  };
+  let announced = false;
+  const resumes = new Map<string, Checkpoint | undefined>();
+  for (const t of TOPICS) {
+    for (let p = 0; p < PARTITIONS; p++) {
+      const resume = await readCk(t, p);
+      resumes.set(`${t}:${p}`, resume);
+      const task = await job.createTask(t, p, resume, {
+        topicName: cfg.topics[t],
+        gate: { replayPoint: () => undefined, maxEventTime: -Infinity, watermark: -Infinity },
+      });
+      tasks.set(`${t}:${p}`, { task, chain: Promise.resolve(), position: resume?.nextOffset ?? 0 });
+    }
+  }
+  const kafka = createKafka(cfg, "archiver-kill-test");
+  const consumer: Consumer = kafka.consumer({
+    groupId: `${cfg.consumerGroup}-${Date.now()}-${Deno.pid}`,
+    // Fetch sizes differ per process too, so replayed batches (and rolls) are cut elsewhere.
+    maxBytesPerPartition: 16_384 + Math.floor(Math.random() * 262_144),
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: TOPICS.map((t) => cfg.topics[t]), fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      const t = byName.get(batch.topic)!;
+      const s = tasks.get(`${t}:${batch.partition}`)!;
+      const from = resumes.get(`${t}:${batch.partition}`)?.replayOffset ?? 0;
+      for (const m of batch.messages) {
+        const offset = Number(m.offset);
+        if (offset < from || offset < s.position) continue;
+        const raw = m.value ? new TextDecoder().decode(m.value) : null;
+        const r = parseEvent(t, raw, { kafkaTimestamp: Number(m.timestamp) });
+        if (r.ok) {
+          s.task.onEvent(
+            r.ok,
+            {
+              topic: t,
+              partition: batch.partition,
+              offset,
+              kafkaTs: Number(m.timestamp),
+              raw,
+              key: m.key ? new TextDecoder().decode(m.key) : null,
+            },
+            false,
+            { duplicate: false, late: false, maxEventTimeBefore: -1, watermark: -1 },
+          );
+        }
+        s.position = offset + 1;
+      }
+      await flush(t, batch.partition);
+    },
+  });
+  for (const t of TOPICS) {
+    for (let p = 0; p < PARTITIONS; p++) {
+      consumer.seek({
+        topic: cfg.topics[t],
+        partition: p,
+        offset: String(resumes.get(`${t}:${p}`)?.replayOffset ?? 0),
+      });
+    }
+  }
+  // Age-based rolls of idle partitions.
+  setInterval(() => {
+    for (const t of TOPICS) for (let p = 0; p < PARTITIONS; p++) flush(t, p);
+  }, 100);
+  await new Promise(() => {});
+}
+
+if (import.meta.main && Deno.args.includes("--child")) await child();
+
+// ---------------------------------------------------------------- parent: the test
+
+function eventOf(t: TopicKey, i: number, base: number): { key: string; value: string } {
+  const user = `user-${i % 997}`;
+  const common = {
+    event_id: `ev-${t}-${i}`,
+    user_id: user,
+    timestamp: base + (i * 97) % 14_400_000,
+  };
+  const body = t === "AUTH"
+    ? { ...common, action: "login", device: "web" }
+    : t === "APP_EVENTS"
+    ? { ...common, event_type: "click", app_type: "web", session_id: `s-${i % 50}` }
+    : { ...common, video_id: `v-${i % 30}`, course_id: "c-1", action: "heartbeat", watched_sec: 5 };
+  return { key: user, value: JSON.stringify(body) };
+}
+
+Deno.test({
+  name: "archiver killed at random moments archives every valid event exactly once",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await ensureServers();
+    const env = isolatedTestEnv({ env: { TOPIC_PARTITIONS: String(PARTITIONS) } });
+    const ckDir = `${env.tmpDir}/checkpoints`;
+    try {
+      await ensureTopics(env.cfg);
+      const kafka = createKafka(env.cfg, "archiver-kill-test-producer");
+      const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const base = Date.UTC(2026, 0, 10, 3, 30);
+      const produce = (async () => {
+        for (let round = 0; round < ROUNDS; round++) {
+          await producer.sendBatch({
+            acks: -1,
+            topicMessages: TOPICS.map((t) => ({
+              topic: env.cfg.topics[t],
+              messages: Array.from({ length: 1000 }, (_, j) => {
+                const m = eventOf(t, round * 1000 + j, base);
+                return { ...m, partition: partitionFor(m.key, PARTITIONS) };
+              }),
+            })),
+          });
+        }
+      })();
+      const spawn = () =>
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--child"],
+          env: { ...env.env, ARCHIVER_CHECKPOINTS: ckDir, TOPIC_PARTITIONS: String(PARTITIONS) },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "null",
+        }).spawn();
+      let kills = 0;
+      let producing = true;
+      produce.finally(() => producing = false);
+      // Kill each process at a random moment after it started writing (first checkpoint).
+      const untilArchiving = async (proc: Deno.ChildProcess) => {
+        const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        let seen = "";
+        while (!seen.includes("archiving")) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          seen += value;
+        }
+        reader.releaseLock();
+        proc.stdout.cancel().catch(() => {});
+      };
+      while (kills < 12 || producing) {
+        const proc = spawn();
+        await untilArchiving(proc);
+        await new Promise((r) => setTimeout(r, Math.random() * 1500));
+        proc.kill("SIGKILL");
+        await proc.status;
+        kills++;
+      }
+      await produce;
+      await producer.disconnect();
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = new Map<string, number>();
+      for (const t of TOPICS) {
+        for (const o of await admin.fetchTopicOffsets(env.cfg.topics[t])) {
+          ends.set(`${t}-${o.partition}`, Number(o.high));
+        }
+      }
+      await admin.disconnect();
+      const produced = [...ends.values()].reduce((a, b) => a + b, 0);
+      assertEquals(produced, ROUNDS * 1000 * TOPICS.length);
+      // Final run: until every partition's checkpoint reached the end.
+      const last = spawn();
+      try {
+        for (;;) {
+          let done = true;
+          for (const [k, end] of ends) {
+            try {
+              const cp = JSON.parse(await Deno.readTextFile(`${ckDir}/${k}.json`)) as Checkpoint;
+              if (cp.nextOffset < end) done = false;
+            } catch {
+              done = false;
+            }
+          }
+          if (done) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        last.kill("SIGKILL");
+        await last.status;
+      }
+      const files = await listArchiveFiles(env.cfg.dataDir);
+      assert(files.length > 0);
+      const db = await DuckDBInstance.create(":memory:");
+      const conn = await db.connect();
+      const list = files.map((f) => `'${f.path}'`).join(",");
+      const dup = await conn.runAndReadAll(
+        `SELECT count(*) FROM (SELECT topic, "partition", "offset" FROM read_parquet([${list}])
+         GROUP BY ALL HAVING count(*) > 1)`,
+      );
+      assertEquals(Number(dup.getRows()[0][0]), 0);
+      const per = await conn.runAndReadAll(
+        `SELECT topic, "partition", count(*), min("offset"), max("offset")
+         FROM read_parquet([${list}]) GROUP BY ALL ORDER BY ALL`,
+      );
+      const byName = topicKeyByName(env.cfg.topics);
+      const got = new Map<string, [number, number, number]>();
+      for (const [topic, p, n, lo, hi] of per.getRows()) {
+        got.set(`${byName.get(String(topic))}-${p}`, [Number(n), Number(lo), Number(hi)]);
+      }
+      for (const [k, end] of ends) assertEquals([k, got.get(k)], [k, [end, 0, end - 1]]);
+      conn.closeSync();
+      db.closeSync();
+      console.log(`archiver kill test: ${kills} kills, ${produced} events, ${files.length} files`);
+    } finally {
+      await env.cleanup();
+    }
+  },
+});
