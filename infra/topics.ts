@@ -94,7 +94,16 @@ export async function ensureTopics(
       await admin.createTopics({
         waitForLeaders: true,
         timeout: 30_000,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor,
+          // A dead letter is the original record plus headers: leave room above the input limit
+          // (as infra/k8s/kafka/topics.yaml does).
+          ...(topic.endsWith(".dlq")
+            ? { configEntries: [{ name: "max.message.bytes", value: "2097152" }] }
+            : {}),
+        })),
       });
       // waitForLeaders only checks metadata; the broker may still answer NOT_LEADER for a moment
       // (and kafkajs retries a whole produce request, duplicating the partitions that succeeded).
