@@ -28,7 +28,7 @@ export const dailySummary: ViewDef = {
     {
       name: "events_by_type",
       type: "VARCHAR",
-      doc: 'JSON [{"key": topic, "count": n}] sorted by key',
+      doc: 'app events by event_type: JSON [{"key": "click", "count": n}, ...] sorted by key',
     },
     { name: "logins", type: "BIGINT", doc: "auth action=login" },
     { name: "enrollments", type: "BIGINT", doc: "course action=enrolled" },
@@ -46,7 +46,7 @@ export const dailySummary: ViewDef = {
     ),
     bt AS (
       SELECT coalesce(to_json(list({'key': k, 'count': c} ORDER BY k))::VARCHAR, '[]') AS j
-      FROM (SELECT topic AS k, count(*) AS c FROM e GROUP BY topic)
+      FROM (SELECT event_type AS k, count(*) AS c FROM e WHERE tk = 'APP_EVENTS' GROUP BY event_type)
     )
     SELECT ${lit(ctx.date)} AS date,
       (SELECT count(*) FROM e) AS total_events,

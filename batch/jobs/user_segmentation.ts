@@ -7,31 +7,46 @@
  * states them.
  */
 import { lit } from "./_sql.ts";
+import { sessionsSql } from "./merged_views.ts";
 import type { ViewContext, ViewDef } from "./_view.ts";
 
-/** Per-user inputs over the window (`w_ev`: events of the window, CDC excluded). */
+/** Per-user inputs over the window (`w_ev`: the window's events, CDC excluded). */
 export const SEGMENT_FEATURES = `
   SELECT user_id,
-    count(*) AS events,
-    count(DISTINCT session_id) FILTER (WHERE tk IN ('APP_EVENTS', 'CLICKSTREAM')) AS sessions,
-    count(DISTINCT date) AS active_days,
-    count(DISTINCT event_type) FILTER (WHERE tk = 'APP_EVENTS') AS content_types,
-    count(DISTINCT coalesce(device, app_type)) FILTER (WHERE tk IN ('AUTH', 'APP_EVENTS')) AS devices
+    count(*) FILTER (WHERE tk = 'AUTH' AND action = 'login') AS logins,
+    count(*) FILTER (WHERE tk = 'APP_EVENTS') AS app_events,
+    count(*) FILTER (WHERE tk = 'CLICKSTREAM') AS clicks,
+    count(*) FILTER (WHERE tk = 'VIDEO' AND action = 'play') AS video_plays,
+    count(*) FILTER (WHERE tk = 'VIDEO' AND action = 'complete') AS video_completes,
+    count(*) FILTER (WHERE tk = 'ASSESSMENT' AND action = 'graded') AS assessments_graded,
+    count(*) FILTER (WHERE tk = 'COURSE' AND action = 'completed') AS courses_completed,
+    count(DISTINCT course_id) FILTER (WHERE tk IN ('COURSE', 'VIDEO', 'ASSESSMENT')) AS courses,
+    count(DISTINCT device) FILTER (WHERE tk = 'AUTH') AS devices
   FROM w_ev GROUP BY user_id`;
 
-/** Score, segment and dimensions from the features (`f`). */
+/**
+ * Score, segment and dimensions (generator/README.md), over features `f` joined with `sessions`
+ * (clickstream sessions starting in the window) and `lookback_days`. The score is summed in
+ * integer tenths, so it is exact.
+ */
 export const SEGMENT_RULES = `
   SELECT *,
     CASE WHEN engagement_score > 100 THEN 'VIP'
       WHEN engagement_score >= 50 THEN 'ACTIVE'
       WHEN engagement_score >= 20 THEN 'REGULAR'
       ELSE 'INACTIVE' END AS segment,
-    CASE WHEN sessions >= 20 THEN 'VERY_HIGH' WHEN sessions >= 10 THEN 'HIGH'
-      WHEN sessions >= 3 THEN 'MEDIUM' ELSE 'LOW' END AS session_frequency,
-    CASE WHEN content_types >= 4 THEN 'DIVERSE' WHEN content_types >= 2 THEN 'SELECTED'
+    CASE WHEN sessions >= 5 * lookback_days THEN 'VERY_HIGH'
+      WHEN sessions >= 2 * lookback_days THEN 'HIGH'
+      WHEN 2 * sessions >= lookback_days THEN 'MEDIUM'
+      ELSE 'LOW' END AS session_frequency,
+    CASE WHEN courses >= 5 THEN 'DIVERSE' WHEN courses >= 2 THEN 'SELECTED'
       ELSE 'LIMITED' END AS content_interest,
-    CASE WHEN devices > 1 THEN 'MULTI_DEVICE' ELSE 'SINGLE_DEVICE' END AS device_preference
-  FROM (SELECT *, events * 1.0 + sessions * 5.0 + active_days * 2.0 AS engagement_score FROM f)`;
+    CASE WHEN devices >= 2 THEN 'MULTI_DEVICE' ELSE 'SINGLE_DEVICE' END AS device_preference
+  FROM (
+    SELECT *, (20 * logins + 5 * app_events + 2 * clicks + 10 * video_plays + 50 * video_completes
+      + 50 * assessments_graded + 100 * courses_completed) / 10.0 AS engagement_score
+    FROM f
+  )`;
 
 /** Dates of the window ending with `date`, oldest first. */
 export function windowDates(date: string, lookbackDays: number): string[] {
@@ -48,27 +63,46 @@ export const userSegmentation: ViewDef = {
   name: "user_segmentation",
   job: "user_segmentation",
   daily: true,
-  reads: (ctx) => [-(ctx.lookbackDays - 1), 0],
+  // The window, plus a day on each side so its sessions are whole.
+  reads: (ctx) => [-ctx.lookbackDays, 1],
   columns: [
-    { name: "user_id", type: "VARCHAR", doc: "user" },
-    { name: "date", type: "VARCHAR", doc: "target day YYYY-MM-DD" },
+    { name: "user_id", type: "VARCHAR", doc: "user (any non-CDC event in the window)" },
+    { name: "date", type: "VARCHAR", doc: "target day YYYY-MM-DD (last day of the window)" },
     { name: "engagement_score", type: "DOUBLE", doc: "see batch/README.md" },
     { name: "segment", type: "VARCHAR", doc: "VIP, ACTIVE, REGULAR, INACTIVE" },
     { name: "session_frequency", type: "VARCHAR", doc: "VERY_HIGH, HIGH, MEDIUM, LOW" },
     { name: "content_interest", type: "VARCHAR", doc: "DIVERSE, SELECTED, LIMITED" },
     { name: "device_preference", type: "VARCHAR", doc: "MULTI_DEVICE, SINGLE_DEVICE" },
-    { name: "events", type: "BIGINT", doc: "events in the window" },
-    { name: "sessions", type: "BIGINT", doc: "distinct sessions in the window" },
-    { name: "active_days", type: "BIGINT", doc: "days with an event" },
-    { name: "lookback_days", type: "BIGINT", doc: "window length" },
+    { name: "lookback_days", type: "BIGINT", doc: "window length in days" },
+    { name: "logins", type: "BIGINT", doc: "auth action=login" },
+    { name: "app_events", type: "BIGINT", doc: "topic_app_events events" },
+    { name: "clicks", type: "BIGINT", doc: "topic_clickstream events" },
+    { name: "video_plays", type: "BIGINT", doc: "video action=play" },
+    { name: "video_completes", type: "BIGINT", doc: "video action=complete" },
+    { name: "assessments_graded", type: "BIGINT", doc: "assessment action=graded" },
+    { name: "courses_completed", type: "BIGINT", doc: "course action=completed" },
+    { name: "sessions", type: "BIGINT", doc: "clickstream sessions starting in the window" },
+    {
+      name: "courses",
+      type: "BIGINT",
+      doc: "distinct course_id of course/video/assessment events",
+    },
+    { name: "devices", type: "BIGINT", doc: "distinct device of auth events" },
   ],
   sortKey: ["user_id"],
-  sql: (ctx: ViewContext) => `
+  sql: (ctx: ViewContext) => {
+    const dates = windowDates(ctx.date, ctx.lookbackDays).map(lit).join(", ");
+    return `
     WITH w_ev AS (
-      SELECT * FROM ev WHERE tk <> 'CDC' AND user_id IS NOT NULL
-        AND date IN (${windowDates(ctx.date, ctx.lookbackDays).map(lit).join(", ")})
-    ), f AS (${SEGMENT_FEATURES})
-    SELECT *, ${
-    lit(ctx.date)
-  } AS date, ${ctx.lookbackDays} AS lookback_days FROM (${SEGMENT_RULES})`,
+      SELECT * FROM ev WHERE tk <> 'CDC' AND user_id IS NOT NULL AND date IN (${dates})
+    ), fe AS (${SEGMENT_FEATURES}),
+    s AS (
+      SELECT user_id, count(*) AS sessions FROM (${sessionsSql()})
+      WHERE strftime(epoch_ms(start_ms), '%Y-%m-%d') IN (${dates}) GROUP BY user_id
+    ), f AS (
+      SELECT fe.*, coalesce(s.sessions, 0) AS sessions, ${ctx.lookbackDays} AS lookback_days
+      FROM fe LEFT JOIN s USING (user_id)
+    )
+    SELECT *, ${lit(ctx.date)} AS date FROM (${SEGMENT_RULES})`;
+  },
 };
