@@ -18,12 +18,16 @@ export function readPid(pidFile: string): number | undefined {
   }
 }
 
-/** True while the process exists and is not a zombie. */
+/**
+ * True while the process exists and is not a zombie. A zombie thread-group leader whose other
+ * threads are still exiting (and may still hold its sockets) counts as alive.
+ */
 export function isAlive(pid: number): boolean {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
+    if (state !== "Z" && state !== "X") return true;
+    return [...Deno.readDirSync(`/proc/${pid}/task`)].length > 1;
   } catch {
     return false;
   }

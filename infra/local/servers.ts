@@ -120,6 +120,10 @@ async function stopOne(def: ServerDef, log: Logger, graceMs = 60_000): Promise<b
     });
   }
   await Deno.remove(def.pidFile).catch(() => {});
+  // Gone means its ports are free too (a restart right away must be able to bind them).
+  for (let i = 0; i < 100 && pids.size > 0 && await busyPort(def) !== undefined; i++) {
+    await sleep(100);
+  }
   return pids.size > 0;
 }
 
