@@ -87,9 +87,15 @@ export function createServingApp(options: ServingAppOptions): ServingApp {
     bearerAuth({ tokens: config.servingTokens, required: config.mode === "production" }),
   );
   app.on(["GET", "POST", "OPTIONS"], endpoint, async (c) => {
-    const raw = c.req.raw;
-    const request = new Request(raw, { signal: c.get("signal") });
-    return await yoga.fetch(request, { requestInfo: c.get("requestInfo") });
+    const signal = c.get("signal");
+    const request = new Request(c.req.raw, { signal });
+    try {
+      return await yoga.fetch(request, { requestInfo: c.get("requestInfo") });
+    } catch (e) {
+      // Timed out or client gone: the time-out middleware has answered already.
+      if (signal.aborted) return new Response(null, { status: 499 });
+      throw e;
+    }
   });
   for (const r of options.routes ?? []) app.route("/", r);
   app.notFound((c) => c.json({ error: `Not found: ${c.req.method} ${c.req.path}` }, 404));
