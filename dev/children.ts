@@ -49,14 +49,15 @@ export async function startChild(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const writer = log.writable.getWriter();
-  // Both streams go to one file; writes are serialised through the one writer.
-  let chain = Promise.resolve();
+  // Both streams go to one file, each chunk written whole and at once (lines stay readable).
+  const write = (chunk: Uint8Array) => {
+    for (let off = 0; off < chunk.length;) off += log.writeSync(chunk.subarray(off));
+  };
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     const dec = new TextDecoder();
     let rest = "";
     for await (const chunk of stream) {
-      chain = chain.then(() => writer.write(chunk));
+      write(chunk);
       if (!opts.onLine) continue;
       const lines = (rest + dec.decode(chunk, { stream: true })).split("\n");
       rest = lines.pop() ?? "";
@@ -66,10 +67,9 @@ export async function startChild(
   };
   let ended = false;
   const exited = Promise.all([proc.status, pump(proc.stdout), pump(proc.stderr)])
-    .then(async ([status]) => {
+    .then(([status]) => {
       ended = true;
-      await chain;
-      await writer.close().catch(() => {});
+      log.close();
       return status.code;
     });
   return { name, pid: proc.pid, logFile, exited, done: () => ended };

@@ -23,6 +23,12 @@ export interface LiveOptions {
   onProgress?: (sent: number) => void;
   /** Clock; default `Date.now`. */
   now?: () => number;
+  /**
+   * The generator starts this long before now and what arrives before now is not produced, so
+   * the stream starts at its usual rate instead of ramping up with the first sessions; default
+   * 1200000 ms (20 minutes).
+   */
+  warmUpMs?: number;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -48,16 +54,20 @@ export function runLive(
   opts: LiveOptions,
 ): Promise<ProduceResult> {
   const now = opts.now ?? Date.now;
-  const records = generate({
+  const start = now();
+  const generated = generate({
     seed: opts.seed,
     population: opts.population,
-    startMs: now(),
+    startMs: start - (opts.warmUpMs ?? 20 * 60_000),
     eventsPerSecond: opts.eventsPerSec,
     partitions: opts.partitions,
     cdcSnapshot: false,
     tooLarge: false, // the broker refuses > 1 MiB values anyway
   });
-  return produceRecords(cfg, records, {
+  function* records() {
+    for (const r of generated) if (r.kafkaTs >= start) yield r;
+  }
+  return produceRecords(cfg, records(), {
     // About four requests per second whatever the rate.
     batchSize: Math.max(1, Math.round(opts.eventsPerSec / 4)),
     signal: opts.signal,
