@@ -27,6 +27,7 @@ import {
 import { type Child, startChild, stopChild, stopLeftovers, tail } from "./children.ts";
 import { DEV_USAGE, type ResolvedDevConfig, resolveDevConfig } from "./config.ts";
 import { curlCommand, examples } from "./examples.ts";
+import { missingColumns } from "./schema_check.ts";
 import { runLive } from "./live.ts";
 import { formatCount, formatDuration, Printer, printerLogger } from "./ui.ts";
 
@@ -150,6 +151,24 @@ async function reset(run: Run): Promise<void> {
     });
   }
   out.done("reset");
+}
+
+/** Fails when the keyspace was created by an older schema (its tables lack columns). */
+async function schemaUpToDate(cfg: ResolvedConfig): Promise<void> {
+  const client = createCassandraClient(cfg, { keyspace: false });
+  try {
+    const cql = await Deno.readTextFile(new URL("../infra/schema.cql", import.meta.url));
+    const missing = await missingColumns(client, cfg.cassandraKeyspace, cql);
+    if (missing.length > 0) {
+      const list = missing.slice(0, 5).map((m) => `${m.table}.${m.column}`).join(", ");
+      throw new Error(
+        `Keyspace ${cfg.cassandraKeyspace} was created by an older schema (missing ${list}` +
+          `${missing.length > 5 ? ", …" : ""}); start over with \`deno task dev --reset\``,
+      );
+    }
+  } finally {
+    await client.shutdown();
+  }
 }
 
 async function archiverCheckpoints(cfg: ResolvedConfig): Promise<boolean> {
@@ -467,6 +486,7 @@ async function main(): Promise<number> {
     if (dev.reset) await reset(run);
     const t1 = Date.now();
     await ensureTopics(cfg);
+    await schemaUpToDate(cfg);
     const schema = await applySchema(cfg);
     out.done(
       `topics and schema (keyspace ${schema.keyspace}, ${cfg.topicPartitions} partitions per topic)`,
