@@ -16,7 +16,7 @@ import type { RowWrite, ViewStore } from "./view_store.ts";
 export interface CassandraViewStoreOptions {
   /** TTL of upserted rows in seconds (`REALTIME_TTL_SECONDS`). */
   ttlSeconds: number;
-  /** Requests (statements or batches) in flight at most; default 64. */
+  /** Requests (statements or batches) in flight at most, over all concurrent writes; default 64. */
   concurrency?: number;
   /** Rows per unlogged batch at most; default 20. */
   maxBatchRows?: number;
@@ -73,6 +73,9 @@ export class CassandraViewStore implements ViewStore {
   #maxBatchRows: number;
   #maxBatchBytes: number;
   #statements = new Map<string, Statements>();
+  /** Requests in flight over every concurrent `write` call, and those waiting for a slot. */
+  #inFlight = 0;
+  #waiting: (() => void)[] = [];
 
   /**
    * @param client a client connected to the keyspace of the realtime tables
@@ -160,31 +163,42 @@ export class CassandraViewStore implements ViewStore {
   async write(rows: readonly RowWrite[]): Promise<void> {
     if (rows.length === 0) return;
     const requests = this.#plan(rows);
-    let next = 0;
-    let failure: unknown;
     const client = this.#client;
-    const worker = async () => {
-      while (failure === undefined && next < requests.length) {
-        const req = requests[next++];
-        try {
-          if (req.length === 1) {
-            await client.execute(req[0].query, req[0].params, { prepare: true });
-          } else {
-            await client.batch(req, { prepare: true, logged: false });
-          }
-        } catch (e) {
-          failure ??= e;
+    let failure: unknown;
+    await Promise.all(requests.map(async (req) => {
+      await this.#slot();
+      try {
+        if (failure !== undefined) return;
+        if (req.length === 1) {
+          await client.execute(req[0].query, req[0].params, { prepare: true });
+        } else {
+          await client.batch(req, { prepare: true, logged: false });
         }
+      } catch (e) {
+        failure ??= e;
+      } finally {
+        this.#release();
       }
-    };
-    const workers = [];
-    for (let i = 0; i < Math.min(this.#concurrency, requests.length); i++) workers.push(worker());
-    await Promise.all(workers);
+    }));
     if (failure !== undefined) {
       throw new Error(`Cassandra write failed: ${(failure as Error).message ?? failure}`, {
         cause: failure,
       });
     }
+  }
+
+  #slot(): Promise<void> {
+    if (this.#inFlight < this.#concurrency) {
+      this.#inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.#waiting.push(r));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next(); // the slot passes on
+    else this.#inFlight--;
   }
 
   async lateCounts(view: string, topic: string, kpart: number): Promise<LateHour[]> {

@@ -1,0 +1,45 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { Registry } from "../../shared/metrics.ts";
+import { healthApp } from "./health.ts";
+import type { HealthReport } from "./runtime.ts";
+
+function report(status: "ok" | "degraded"): HealthReport {
+  return {
+    status,
+    reasons: status === "ok" ? [] : ["write rows failing: connection refused"],
+    consumerGroup: "g",
+    clientId: "h:1",
+    jobs: { video_views: { partitions: ["video_topic/0"], lastCheckpointAt: null } },
+    partitions: [],
+    lastFlushAt: null,
+    lastFlushMs: null,
+    realtimeWatermark: null,
+    cassandra: { state: status === "ok" ? "up" : "down", since: "2026-11-20T00:00:00.000Z" },
+    kafka: { state: "connected", since: "2026-11-20T00:00:00.000Z" },
+    pendingDeadLetters: 0,
+  };
+}
+
+Deno.test("/health reports the outage with its reason and /ready fails meanwhile", async () => {
+  let status: "ok" | "degraded" = "degraded";
+  const app = healthApp({ health: () => report(status) }, new Registry());
+  const h = await app.request("/health");
+  assertEquals(h.status, 200);
+  const body = await h.json();
+  assertEquals([body.status, body.reasons, body.cassandra.state], [
+    "degraded",
+    ["write rows failing: connection refused"],
+    "down",
+  ]);
+  assertEquals((await app.request("/ready")).status, 503);
+  status = "ok";
+  assertEquals((await app.request("/ready")).status, 200);
+});
+
+Deno.test("/metrics serves the registry in the Prometheus text format", async () => {
+  const registry = new Registry();
+  registry.counter("processor_events_in_total", "Records", ["topic"]).inc({ topic: "t" }, 3);
+  const res = await healthApp({ health: () => report("ok") }, registry).request("/metrics");
+  assertEquals(res.headers.get("content-type")?.startsWith("text/plain"), true);
+  assertEquals((await res.text()).includes('processor_events_in_total{topic="t"} 3'), true);
+});

@@ -1,0 +1,778 @@
+/**
+ * @module
+ * The stream runtime: one kafkajs consumer (group `CONSUMER_GROUP`, no auto-commit) over the input
+ * topics of the enabled jobs. Each assigned (topic, partition) gets a {@link PartitionWorker}
+ * built from the checkpoints stored in Cassandra; records are parsed, dead-lettered or fanned out
+ * to the jobs' tasks. A flush (every `FLUSH_INTERVAL_MS`, or when a partition has
+ * `MAX_EVENTS_PER_BATCH` pending) snapshots every task, writes the rows in the background while
+ * consumption goes on, then sends the dead letters, stores the checkpoints and commits the
+ * earliest replay offset per partition to Kafka. Failed writes are retried with capped
+ * exponential backoff while the consumer is paused and /health reports the outage.
+ */
+import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
+import type { ResolvedConfig, StreamJob, TopicKey } from "../../shared/config.ts";
+import { topicKeyByName } from "../../shared/events.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { Registry } from "../../shared/metrics.ts";
+import { realtimeWatermark } from "../operators/realtime_watermark.ts";
+import { storedTime } from "../jobs/view_task.ts";
+import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { type CheckpointEntry, checkpointKey, type CheckpointStore } from "./checkpoint_store.ts";
+import { deadLetter, DeadLetters } from "./dlq.ts";
+import { type Epoch, LatencyTracker } from "./latency.ts";
+import { Mutex } from "./lock.ts";
+import { type ProcessorMetrics, processorMetrics } from "./metrics.ts";
+import { Outcome, PartitionWorker } from "./partition_worker.ts";
+import type { PartitionStatus, StatusStore } from "./status_store.ts";
+import type { Checkpoint, JobDefinition, PreparedFlush } from "./task.ts";
+
+/** Options of {@link StreamRuntime}. */
+export interface StreamRuntimeOptions {
+  config: ResolvedConfig;
+  /** The enabled jobs. */
+  jobs: readonly JobDefinition[];
+  kafka: Kafka;
+  checkpoints: CheckpointStore;
+  /** Where partition statuses go (stream_status); default none. */
+  status?: StatusStore;
+  log: Logger;
+  metrics: Registry;
+  /** Shown in the group and in stream_status.owner; default `<hostname>:<pid>`. */
+  clientId?: string;
+  /** Wall clock; default `Date.now`. */
+  now?: () => number;
+  /** How often stream_status is written; default 1000 ms. */
+  statusIntervalMs?: number;
+  /** How often the "Processed records" line is logged; default 10000 ms. */
+  progressIntervalMs?: number;
+  /** Retry delays of failed writes. */
+  backoff?: BackoffOptions;
+  /** kafkajs fetch size per partition; default 4 MiB. */
+  maxBytesPerPartition?: number;
+}
+
+/** A component's state for /health. */
+export interface ComponentHealth {
+  state: string;
+  since: string;
+  error?: string;
+}
+
+/** What /health reports. */
+export interface HealthReport {
+  status: "ok" | "degraded";
+  reasons: string[];
+  consumerGroup: string;
+  clientId: string;
+  jobs: Record<string, { partitions: string[]; lastCheckpointAt: string | null }>;
+  partitions: {
+    topic: string;
+    partition: number;
+    nextOffset: number;
+    endOffset: number;
+    lag: number | null;
+    watermark: string | null;
+    replaying: boolean;
+  }[];
+  lastFlushAt: string | null;
+  lastFlushMs: number | null;
+  realtimeWatermark: string | null;
+  cassandra: ComponentHealth;
+  kafka: ComponentHealth;
+  pendingDeadLetters: number;
+}
+
+/** Counters since start (also in /metrics). */
+export interface RuntimeStats {
+  records: number;
+  applied: number;
+  invalid: number;
+  late: number;
+  duplicates: number;
+  replayed: number;
+  rowsWritten: number;
+  flushes: number;
+}
+
+interface FlushJob {
+  prepared: { worker: PartitionWorker; job: StreamJob; f: PreparedFlush }[];
+  checkpoints: { worker: PartitionWorker; job: StreamJob; c: Checkpoint }[];
+  epoch: Epoch;
+  startedAt: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function iso(ms: number | undefined | null): string | null {
+  return ms === undefined || ms === null || !Number.isFinite(ms)
+    ? null
+    : new Date(ms).toISOString();
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The speed layer's consumer loop. */
+export class StreamRuntime {
+  #o: StreamRuntimeOptions;
+  #cfg: ResolvedConfig;
+  #log: Logger;
+  #m: ProcessorMetrics;
+  #now: () => number;
+  #clientId: string;
+  #topicKeys: Map<string, TopicKey>;
+  #topics: string[];
+  #consumer: Consumer;
+  #producer: Producer;
+  #dlq: DeadLetters;
+  #lock = new Mutex();
+  #workers = new Map<string, PartitionWorker>();
+  #assigned = new Set<string>();
+  #checkpointCache: Map<string, Checkpoint> | undefined;
+  #inFlight: Promise<void> | undefined;
+  #latency: LatencyTracker;
+  #stopping = false;
+  /** Once stopping: retries give up after this instant. */
+  #stopDeadline = Infinity;
+  #lowOffsets = new Map<string, Promise<Map<number, number>>>();
+  #stopped: Promise<void> | undefined;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #lastFlushAt: number | undefined;
+  #lastFlushMs: number | undefined;
+  #lastCheckpointAt = new Map<string, number>();
+  #cassandra: ComponentHealth;
+  #kafka: ComponentHealth;
+  #reasons = new Map<string, string>();
+  #paused = false;
+  #fatal: ((e: Error) => void) | undefined;
+  #stats: RuntimeStats = {
+    records: 0,
+    applied: 0,
+    invalid: 0,
+    late: 0,
+    duplicates: 0,
+    replayed: 0,
+    rowsWritten: 0,
+    flushes: 0,
+  };
+
+  constructor(options: StreamRuntimeOptions) {
+    this.#o = options;
+    this.#cfg = options.config;
+    this.#log = options.log;
+    this.#m = processorMetrics(options.metrics);
+    this.#now = options.now ?? Date.now;
+    this.#clientId = options.clientId ?? `${Deno.hostname()}:${Deno.pid}`;
+    this.#topicKeys = topicKeyByName(this.#cfg.topics);
+    const keys = new Set<TopicKey>();
+    for (const j of options.jobs) for (const t of j.topics) keys.add(t);
+    this.#topics = [...keys].map((k) => this.#cfg.topics[k]).sort();
+    this.#latency = new LatencyTracker(this.#m.eventToView);
+    this.#consumer = options.kafka.consumer({
+      groupId: this.#cfg.consumerGroup,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      maxWaitTimeInMs: 250,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    this.#producer = options.kafka.producer({ allowAutoTopicCreation: false });
+    this.#dlq = new DeadLetters(this.#producer);
+    const t = new Date(this.#now()).toISOString();
+    this.#cassandra = { state: "unknown", since: t };
+    this.#kafka = { state: "disconnected", since: t };
+    options.metrics.onCollect(() => this.#refreshGauges());
+  }
+
+  /** Input topics consumed (actual names). */
+  get topics(): readonly string[] {
+    return this.#topics;
+  }
+
+  /** Counters since start. */
+  stats(): RuntimeStats & { latencyMs: ReturnType<LatencyTracker["quantiles"]> } {
+    return { ...this.#stats, latencyMs: this.#latency.quantiles() };
+  }
+
+  /** Forgets the latencies recorded so far (benchmarks: after a warm-up). */
+  resetLatency(): void {
+    this.#latency.reset();
+  }
+
+  /**
+   * Connects, joins the group and starts consuming.
+   * @param onFatal called when the consumer crashed for good (the process should exit)
+   */
+  async start(onFatal?: (e: Error) => void): Promise<void> {
+    this.#fatal = onFatal;
+    const c = this.#consumer;
+    const ev = c.events;
+    c.on(ev.CONNECT, () => this.#setKafka("connected"));
+    c.on(ev.DISCONNECT, () => this.#setKafka("disconnected"));
+    c.on(ev.STOP, () => this.#setKafka("stopped"));
+    c.on(ev.REBALANCING, () => {
+      this.#setKafka("rebalancing");
+      this.#log.info("consumer group rebalancing");
+      // Best effort: a final flush shortens the new owners' replay.
+      if (!this.#stopping) this.flush().catch(() => {});
+    });
+    c.on(ev.GROUP_JOIN, (e) => this.#onJoin(e.payload.memberAssignment, e.payload.memberId));
+    c.on(ev.CRASH, (e) => {
+      const { error, restart } = e.payload;
+      this.#setKafka("crashed", errText(error));
+      this.#log.error("consumer crashed", { error, restart });
+      if (!restart && !this.#stopping) this.#fatal?.(error);
+    });
+    await this.#producer.connect();
+    await c.connect();
+    await c.subscribe({ topics: this.#topics, fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (p) => this.#eachBatch(p),
+    });
+    const every = (ms: number, fn: () => void) => this.#timers.push(setInterval(fn, ms));
+    every(this.#cfg.flushIntervalMs, () => {
+      if (!this.#stopping && !this.#inFlight) this.flush().catch(() => {});
+    });
+    every(this.#o.statusIntervalMs ?? 1000, () => this.#writeStatus());
+    let last = { t: this.#now(), records: 0 };
+    every(this.#o.progressIntervalMs ?? 10_000, () => {
+      const t = this.#now(), s = this.#stats;
+      const rate = ((s.records - last.records) * 1000) / Math.max(1, t - last.t);
+      last = { t, records: s.records };
+      this.#log.info("Processed records", {
+        ...s,
+        ratePerSec: Math.round(rate),
+        partitions: this.#workers.size,
+        lag: this.#totalLag(),
+        latencyMs: this.#latency.quantiles(),
+      });
+    });
+    this.#log.info("stream processors started", {
+      jobs: this.#o.jobs.map((j) => j.name),
+      topics: this.#topics,
+      consumerGroup: this.#cfg.consumerGroup,
+      clientId: this.#clientId,
+    });
+  }
+
+  /**
+   * Stops consuming, flushes everything, stores checkpoints, commits, leaves the group and
+   * disconnects. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping = true;
+    this.#stopDeadline = this.#now() + 60_000;
+    for (const t of this.#timers) clearInterval(t);
+    this.#log.info("stopping: final flush, then leaving the group");
+    try {
+      this.#consumer.pause(this.#topics.map((topic) => ({ topic })));
+    } catch { /* not running */ }
+    let error: unknown;
+    try {
+      await this.#flushAll({ deadlineMs: 60_000 });
+    } catch (e) {
+      error = e;
+      this.#log.error("final flush failed; the next owner replays from the last checkpoint", {
+        error: e,
+      });
+    }
+    await this.#writeStatus();
+    try {
+      await this.#consumer.disconnect();
+    } catch (e) {
+      this.#log.warn("consumer disconnect failed", { error: e });
+    }
+    try {
+      await this.#producer.disconnect();
+    } catch (e) {
+      this.#log.warn("producer disconnect failed", { error: e });
+    }
+    for (const w of this.#workers.values()) await w.close();
+    this.#workers.clear();
+    this.#log.info("stream processors stopped", { ...this.#stats });
+    if (error) throw error;
+  }
+
+  /** Flushes now (waits for a flush already in flight first). */
+  flush(): Promise<void> {
+    return this.#flushAll({});
+  }
+
+  async #flushAll(o: { deadlineMs?: number }): Promise<void> {
+    const deadline = o.deadlineMs === undefined ? Infinity : this.#now() + o.deadlineMs;
+    await this.#waitInFlight();
+    const release = await this.#lock.acquire();
+    let job: FlushJob;
+    try {
+      job = await this.#snapshot();
+    } finally {
+      release();
+    }
+    this.#inFlight = this.#complete(job, deadline);
+    try {
+      await this.#inFlight;
+    } finally {
+      this.#inFlight = undefined;
+    }
+  }
+
+  async #waitInFlight(heartbeat?: () => Promise<void>): Promise<void> {
+    while (this.#inFlight) {
+      const done = await Promise.race([
+        this.#inFlight.then(() => true, () => true),
+        sleep(2_000).then(() => false),
+      ]);
+      if (!done && heartbeat) await heartbeat().catch(() => {});
+    }
+  }
+
+  /** Snapshots every partition's flush (call holding the lock). */
+  async #snapshot(): Promise<FlushJob> {
+    const job: FlushJob = {
+      prepared: [],
+      checkpoints: [],
+      epoch: this.#latency.seal(),
+      startedAt: this.#now(),
+    };
+    for (const w of this.#workers.values()) {
+      for (const f of w.prepareFlush()) {
+        if (f.prepared) {
+          job.prepared.push({ worker: w, job: f.job, f: f.prepared });
+          job.checkpoints.push({ worker: w, job: f.job, c: f.prepared.checkpoint });
+        } else if (f.flush) {
+          // A one-phase task (the archiver): flush now, with retries, before any new record.
+          const c = await this.#retry("flush " + f.job, f.flush, Infinity);
+          job.checkpoints.push({ worker: w, job: f.job, c });
+        }
+      }
+    }
+    this.#dlq.kick();
+    return job;
+  }
+
+  /** Writes a snapshot's rows, dead letters and checkpoints, then commits. */
+  async #complete(job: FlushJob, deadline: number): Promise<void> {
+    let rows = 0;
+    for (const p of job.prepared) rows += p.f.rows;
+    await this.#retry("write rows", async () => {
+      await Promise.all(job.prepared.map((p) => p.f.write()));
+    }, deadline);
+    const written = this.#now();
+    this.#latency.complete(job.epoch, written);
+    this.#m.rowsWritten.inc({}, rows);
+    this.#stats.rowsWritten += rows;
+    await this.#retry("send dead letters", () => this.#dlq.flush(), deadline);
+    const changed: CheckpointEntry[] = [];
+    const marks: (() => void)[] = [];
+    for (const { worker, job: name, c } of job.checkpoints) {
+      const old = worker.stored(name);
+      if (
+        old && old.nextOffset === c.nextOffset && old.replayOffset === c.replayOffset &&
+        old.watermark === c.watermark
+      ) continue;
+      changed.push({
+        job: name,
+        topic: worker.topicName,
+        partition: worker.partition,
+        checkpoint: c,
+      });
+      marks.push(() => worker.markStored(name, c));
+    }
+    await this.#retry("store checkpoints", () => this.#o.checkpoints.store(changed), deadline);
+    for (const mark of marks) mark();
+    for (const e of changed) this.#lastCheckpointAt.set(e.job, written);
+    await this.#commit();
+    const t = this.#now();
+    this.#lastFlushAt = t;
+    this.#lastFlushMs = t - job.startedAt;
+    this.#m.flushSeconds.observe({}, (t - job.startedAt) / 1000);
+    this.#stats.flushes++;
+  }
+
+  async #commit(): Promise<void> {
+    const offsets = [];
+    for (const w of this.#workers.values()) {
+      const o = w.commitOffset();
+      if (o !== undefined && o >= 0 && this.#assigned.has(`${w.topicName}|${w.partition}`)) {
+        offsets.push({ topic: w.topicName, partition: w.partition, offset: String(o) });
+      }
+    }
+    if (offsets.length === 0) return;
+    try {
+      await this.#consumer.commitOffsets(offsets);
+    } catch (e) {
+      // During a rebalance the commit may be refused; the next flush commits again.
+      this.#log.debug("offset commit failed", { error: errText(e) });
+    }
+  }
+
+  /** Runs `fn` until it succeeds (or the deadline passes), backing off and pausing consumption. */
+  async #retry<T>(what: string, fn: () => Promise<T>, deadline: number): Promise<T> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        const out = await fn();
+        if (attempt > 0) {
+          this.#log.info(`${what}: recovered`, { attempts: attempt + 1 });
+          this.#resume();
+        }
+        this.#setCassandra("up");
+        this.#reasons.delete(what);
+        return out;
+      } catch (e) {
+        this.#m.flushFailures.inc({ stage: what });
+        const reason = `${what} failing: ${errText(e)}`;
+        this.#reasons.set(what, reason);
+        if (what !== "send dead letters") this.#setCassandra("down", errText(e));
+        this.#pause();
+        const wait = backoffDelay(attempt, this.#o.backoff);
+        if (this.#now() + wait > Math.min(deadline, this.#stopDeadline)) throw e;
+        this.#log.warn(`${what} failed; retrying`, {
+          attempt: attempt + 1,
+          retryInMs: wait,
+          error: errText(e),
+        });
+        await sleep(wait);
+      }
+    }
+  }
+
+  #pause(): void {
+    if (this.#paused || this.#stopping) return;
+    this.#paused = true;
+    try {
+      this.#consumer.pause(this.#topics.map((topic) => ({ topic })));
+      this.#log.warn("consumer paused until writes succeed again");
+    } catch { /* not running yet */ }
+  }
+
+  #resume(): void {
+    if (!this.#paused || this.#stopping) return;
+    this.#paused = false;
+    try {
+      this.#consumer.resume(this.#topics.map((topic) => ({ topic })));
+      this.#log.info("consumer resumed");
+    } catch { /* not running */ }
+  }
+
+  #onJoin(assignment: Record<string, number[]>, memberId: string): void {
+    const next = new Set<string>();
+    for (const [topic, parts] of Object.entries(assignment)) {
+      for (const p of parts) next.add(`${topic}|${p}`);
+    }
+    const revoked = [...this.#workers.keys()].filter((k) => !next.has(k));
+    this.#assigned = next;
+    this.#checkpointCache = undefined;
+    this.#lowOffsets.clear();
+    this.#setKafka("connected");
+    this.#log.info("partitions assigned", {
+      memberId,
+      partitions: next.size,
+      revoked: revoked.length,
+    });
+    if (revoked.length > 0) {
+      // Flush what was processed, then let the revoked partitions go.
+      (async () => {
+        try {
+          await this.#flushAll({ deadlineMs: 10_000 });
+        } catch { /* the new owner replays from the last checkpoint */ }
+        await this.#lock.run(async () => {
+          for (const k of revoked) {
+            if (this.#assigned.has(k)) continue;
+            const w = this.#workers.get(k);
+            this.#workers.delete(k);
+            await w?.close();
+          }
+        });
+      })();
+    }
+  }
+
+  async #eachBatch(p: {
+    batch: { topic: string; partition: number; highWatermark: string; messages: KafkaMessage[] };
+    heartbeat: () => Promise<void>;
+    isRunning: () => boolean;
+    isStale: () => boolean;
+    resolveOffset: (offset: string) => void;
+  }): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = p;
+    if (this.#stopping || batch.messages.length === 0) return;
+    const key = `${batch.topic}|${batch.partition}`;
+    let flushNow = false;
+    const release = await this.#lock.acquire();
+    try {
+      let w = this.#workers.get(key);
+      if (!w) {
+        w = await this.#initWorker(batch.topic, batch.partition, heartbeat);
+        if (!w) return;
+        const first = Number(batch.messages[0].offset);
+        const start = w.startOffset ?? await this.#logStart(batch.topic, batch.partition);
+        if (first > start) {
+          this.#log.info("seeking back to the replay offset", {
+            topic: batch.topic,
+            partition: batch.partition,
+            from: first,
+            to: start,
+          });
+          this.#consumer.seek({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: String(start),
+          });
+          return;
+        }
+      }
+      w.endOffset = Number(batch.highWatermark);
+      const topicLabel = { topic: batch.topic };
+      const max = this.#cfg.maxEventsPerBatch;
+      let handled: string | undefined;
+      for (const m of batch.messages) {
+        if (!isRunning() || isStale() || this.#stopping) break;
+        const offset = Number(m.offset);
+        const ts = Number(m.timestamp);
+        const out = w.handle({ offset, timestamp: ts, key: m.key, value: m.value });
+        handled = m.offset;
+        if (out === Outcome.Skipped) continue;
+        if (out === Outcome.Replayed) {
+          this.#stats.replayed++;
+          this.#m.replayed.inc(topicLabel);
+          continue;
+        }
+        this.#stats.records++;
+        this.#m.eventsIn.inc(topicLabel);
+        switch (out) {
+          case Outcome.Applied:
+            this.#stats.applied++;
+            this.#latency.mark(ts);
+            break;
+          case Outcome.Duplicate:
+            this.#stats.duplicates++;
+            this.#m.deduplicated.inc(topicLabel);
+            break;
+          case Outcome.Late:
+            this.#stats.late++;
+            this.#m.late.inc(topicLabel);
+            break;
+          case Outcome.Invalid: {
+            const r = w.lastRejection!;
+            this.#stats.invalid++;
+            this.#m.rejected.inc({ topic: batch.topic, reason: r.reason });
+            this.#dlq.add(
+              batch.topic,
+              deadLetter(
+                { key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers },
+                { topic: batch.topic, partition: batch.partition, offset },
+                r,
+              ),
+            );
+            break;
+          }
+        }
+        if (w.pending >= max) {
+          // Backpressure: one flush in flight at most; keep the group membership meanwhile.
+          await this.#waitInFlight(heartbeat);
+          const job = await this.#snapshot();
+          this.#inFlight = this.#complete(job, Infinity).finally(() => this.#inFlight = undefined);
+        }
+      }
+      // kafkajs fetches on from the last resolved offset (committed offsets trail far behind).
+      if (handled !== undefined && !isStale()) resolveOffset(handled);
+      flushNow = this.#lastFlushAt === undefined ||
+        this.#now() - this.#lastFlushAt >= this.#cfg.flushIntervalMs;
+    } finally {
+      release();
+    }
+    if (flushNow && !this.#inFlight && !this.#stopping) this.flush().catch(() => {});
+  }
+
+  /** The first offset still in the log (for jobs without a checkpoint), cached per assignment. */
+  async #logStart(topic: string, partition: number): Promise<number> {
+    let offsets = this.#lowOffsets.get(topic);
+    if (!offsets) {
+      offsets = (async () => {
+        const admin = this.#o.kafka.admin();
+        await admin.connect();
+        try {
+          const list = await admin.fetchTopicOffsets(topic);
+          return new Map(list.map((o) => [o.partition, Number(o.low)]));
+        } finally {
+          await admin.disconnect();
+        }
+      })();
+      offsets.catch(() => this.#lowOffsets.delete(topic));
+      this.#lowOffsets.set(topic, offsets);
+    }
+    return (await offsets).get(partition) ?? 0;
+  }
+
+  async #initWorker(
+    topicName: string,
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<PartitionWorker | undefined> {
+    const topic = this.#topicKeys.get(topicName);
+    if (!topic) throw new Error(`Assigned an unknown topic ${topicName}`);
+    const jobs = this.#o.jobs.filter((j) => j.topics.includes(topic));
+    for (let attempt = 0; !this.#stopping; attempt++) {
+      try {
+        this.#checkpointCache ??= await this.#o.checkpoints.loadAll();
+        const checkpoints = new Map<StreamJob, Checkpoint>();
+        for (const j of jobs) {
+          const c = this.#checkpointCache.get(checkpointKey(j.name, topicName, partition));
+          if (c) checkpoints.set(j.name, c);
+        }
+        const w = await PartitionWorker.create({
+          topic,
+          topicName,
+          partition,
+          jobs,
+          checkpoints,
+          allowedLatenessMs: this.#cfg.allowedLatenessMs,
+          now: this.#now,
+        });
+        this.#workers.set(`${topicName}|${partition}`, w);
+        this.#reasons.delete("partition set-up");
+        this.#setCassandra("up");
+        this.#log.info("partition ready", {
+          topic: topicName,
+          partition,
+          jobs: jobs.map((j) => j.name),
+          startOffset: w.startOffset ?? "log start",
+          checkpoints: checkpoints.size,
+        });
+        return w;
+      } catch (e) {
+        this.#checkpointCache = undefined;
+        this.#reasons.set("partition set-up", `partition set-up failing: ${errText(e)}`);
+        this.#setCassandra("down", errText(e));
+        const wait = backoffDelay(attempt, this.#o.backoff);
+        this.#log.warn("partition set-up failed; retrying", {
+          topic: topicName,
+          partition,
+          retryInMs: wait,
+          error: errText(e),
+        });
+        await sleep(wait);
+        await heartbeat().catch(() => {});
+      }
+    }
+    return undefined;
+  }
+
+  #setCassandra(state: string, error?: string): void {
+    if (this.#cassandra.state === state && this.#cassandra.error === error) return;
+    if (this.#cassandra.state !== state) {
+      this.#cassandra = { state, since: new Date(this.#now()).toISOString() };
+      if (state === "down") this.#log.error("Cassandra unavailable", { error });
+      else if (state === "up") this.#log.info("Cassandra available");
+    }
+    if (error !== undefined) this.#cassandra.error = error;
+    else delete this.#cassandra.error;
+  }
+
+  #setKafka(state: string, error?: string): void {
+    if (this.#kafka.state === state) return;
+    this.#kafka = {
+      state,
+      since: new Date(this.#now()).toISOString(),
+      ...(error ? { error } : {}),
+    };
+  }
+
+  #totalLag(): number {
+    let lag = 0;
+    for (const w of this.#workers.values()) {
+      if (w.endOffset >= 0) lag += Math.max(0, w.endOffset - w.position);
+    }
+    return lag;
+  }
+
+  #statuses(): PartitionStatus[] {
+    return [...this.#workers.values()].map((w) => ({
+      topic: w.topicName,
+      partition: w.partition,
+      watermark: storedTime(w.gate?.watermark ?? -Infinity),
+      maxEventTime: storedTime(w.gate?.maxEventTime ?? -Infinity),
+      nextOffset: Math.max(0, w.position),
+      endOffset: w.endOffset,
+      lastDataAt: w.lastDataAt,
+    }));
+  }
+
+  async #writeStatus(): Promise<void> {
+    if (!this.#o.status) return;
+    try {
+      await this.#o.status.write(this.#statuses(), this.#clientId);
+    } catch (e) {
+      this.#log.debug("stream_status write failed", { error: errText(e) });
+    }
+  }
+
+  #refreshGauges(): void {
+    this.#m.assigned.set({}, this.#assigned.size);
+    for (const w of this.#workers.values()) {
+      const labels = { topic: w.topicName, partition: w.partition };
+      if (w.endOffset >= 0) this.#m.lag.set(labels, Math.max(0, w.endOffset - w.position));
+      const wm = w.gate?.watermark;
+      if (wm !== undefined && Number.isFinite(wm)) this.#m.watermark.set(labels, wm);
+    }
+  }
+
+  /** The /health report. */
+  health(): HealthReport {
+    const now = this.#now();
+    const reasons = [...this.#reasons.values()];
+    if (this.#kafka.state === "crashed") {
+      reasons.push(`kafka consumer crashed: ${this.#kafka.error}`);
+    }
+    const jobs: HealthReport["jobs"] = {};
+    for (const j of this.#o.jobs) {
+      jobs[j.name] = { partitions: [], lastCheckpointAt: iso(this.#lastCheckpointAt.get(j.name)) };
+    }
+    for (const w of this.#workers.values()) {
+      for (const j of w.jobs) jobs[j]?.partitions.push(`${w.topicName}/${w.partition}`);
+    }
+    return {
+      status: reasons.length > 0 ? "degraded" : "ok",
+      reasons,
+      consumerGroup: this.#cfg.consumerGroup,
+      clientId: this.#clientId,
+      jobs,
+      partitions: [...this.#workers.values()].map((w) => ({
+        topic: w.topicName,
+        partition: w.partition,
+        nextOffset: Math.max(0, w.position),
+        endOffset: w.endOffset,
+        lag: w.endOffset >= 0 ? Math.max(0, w.endOffset - w.position) : null,
+        watermark: iso(w.gate?.watermark),
+        replaying: !w.caughtUp,
+      })),
+      lastFlushAt: iso(this.#lastFlushAt),
+      lastFlushMs: this.#lastFlushMs ?? null,
+      realtimeWatermark: iso(
+        realtimeWatermark(
+          [...this.#workers.values()].filter((w) => w.gate).map((w) => ({
+            watermark: w.gate!.watermark,
+            lastDataAt: w.lastDataAt,
+          })),
+          now,
+          this.#cfg.idlePartitionMs,
+        ),
+      ),
+      cassandra: this.#cassandra,
+      kafka: this.#kafka,
+      pendingDeadLetters: this.#dlq.queued,
+    };
+  }
+}
