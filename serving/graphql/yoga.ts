@@ -74,6 +74,9 @@ export function createGraphQL(options: GraphQLOptions): ServingYoga {
     }),
     graphqlEndpoint: options.endpoint ?? "/graphql",
     graphiql: options.graphiql ?? true,
+    // GraphiQL with its scripts inlined (Yoga's default loads them from a CDN): works offline.
+    renderGraphiQL: async (opts) =>
+      (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(opts),
     landingPage: false,
     maskedErrors: !dev,
     plugins,
