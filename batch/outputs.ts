@@ -64,3 +64,24 @@ export async function readView(
   if (!path) return null;
   return tableFromIPC(pw.readParquet(await Deno.readFile(path)).intoIPCStream());
 }
+
+/** A row of a view as a plain object. */
+export type ViewRow = Record<string, unknown>;
+
+/**
+ * Rows of a view table as plain objects: BIGINT as number (counts fit), TIMESTAMP as epoch ms,
+ * VARCHAR[] as string[], BLOB as Uint8Array.
+ */
+export function toRows(table: Table | null): ViewRow[] {
+  if (!table) return [];
+  return table.toArray().map((r) => {
+    const o = r.toJSON() as ViewRow;
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === "bigint") o[k] = Number(v);
+      else if (v && typeof v === "object" && !(v instanceof Uint8Array) && Symbol.iterator in v) {
+        o[k] = [...(v as Iterable<unknown>)];
+      }
+    }
+    return o;
+  });
+}

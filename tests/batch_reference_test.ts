@@ -11,26 +11,10 @@ import { DistinctSketch } from "../shared/sketch/hll.ts";
 import { QuantileSketch } from "../shared/sketch/quantile.ts";
 import { DAY_MS, parseIsoDate } from "../shared/time.ts";
 import { createArchiveFixture } from "../batch/archive_fixture.ts";
-import { readManifest, readView } from "../batch/outputs.ts";
+import { readManifest, readView, toRows as plainRows } from "../batch/outputs.ts";
 import { runBatch } from "../batch/run.ts";
-import type { Table } from "apache-arrow";
 
 type Obj = Record<string, unknown>;
-
-/** Arrow rows as plain objects: bigint → number, list vectors → arrays. */
-export function plainRows(t: Table | null): Obj[] {
-  if (!t) return [];
-  return t.toArray().map((r) => {
-    const o = r.toJSON() as Obj;
-    for (const [k, v] of Object.entries(o)) {
-      if (typeof v === "bigint") o[k] = Number(v);
-      else if (v && typeof v === "object" && !(v instanceof Uint8Array) && Symbol.iterator in v) {
-        o[k] = [...(v as Iterable<unknown>)];
-      }
-    }
-    return o;
-  });
-}
 
 function close(a: number, b: number, what: string): void {
   assert(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
