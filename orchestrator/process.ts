@@ -57,8 +57,9 @@ async function pump(
     if (tail.length > TAIL_LINES) tail.shift();
   };
   try {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
+    const decoder = new TextDecoder();
+    for await (const bytes of stream) {
+      rest += decoder.decode(bytes, { stream: true });
       let nl: number;
       while ((nl = rest.indexOf("\n")) >= 0) {
         emit(rest.slice(0, nl));

@@ -41,8 +41,9 @@ async function start(
   const listening = Promise.withResolvers<void>();
   const read = async (stream: ReadableStream<Uint8Array>) => {
     let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
+    const decoder = new TextDecoder();
+    for await (const bytes of stream) {
+      rest += decoder.decode(bytes, { stream: true });
       let nl;
       while ((nl = rest.indexOf("\n")) >= 0) {
         const line = rest.slice(0, nl);
