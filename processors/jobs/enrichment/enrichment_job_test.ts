@@ -285,3 +285,19 @@ Deno.test("settings come from TOPIC_ENRICHED and ENRICH_* variables", () => {
   }
   assert(msg.includes("ENRICH_FAILED_LOGINS") && msg.includes('"zero"'), msg);
 });
+
+Deno.test("prepared flushes are written in the order they were prepared, each once", async () => {
+  await withDir(async (dir) => {
+    const { sink, open } = setup(dir);
+    const video = await open("VIDEO");
+    video.feed([body("VIDEO", "u1", T)]);
+    const a = video.task.prepareFlush!(video.next);
+    video.feed([body("VIDEO", "u1", T + 1), body("VIDEO", "u1", T + 2)]);
+    const b = video.task.prepareFlush!(video.next);
+    assertEquals([a.checkpoint.nextOffset, b.checkpoint.nextOffset], [1, 3]);
+    await b.write(); // completes a's batch first
+    await a.write(); // nothing left to do
+    assertEquals(sink.messages.map((m) => m.headers[HEADERS.offset]), ["0", "1", "2"]);
+    assertEquals(sink.committed.get("video_topic/0"), 3);
+  });
+});
