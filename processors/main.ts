@@ -50,6 +50,25 @@ export function enabledJobs(
   return [...new Set(names)] as StreamJob[];
 }
 
+/**
+ * `CONSUMER_SESSION_TIMEOUT_MS` (default 30000): how long the consumer group waits for a silent
+ * member before moving its partitions.
+ * @throws {RangeError} naming the variable when it is not an integer in 6000..300000
+ */
+export function sessionTimeoutMs(env: Record<string, string | undefined>): number {
+  const raw = env.CONSUMER_SESSION_TIMEOUT_MS;
+  if (raw === undefined || raw.trim() === "") return 30_000;
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || n < 6_000 || n > 300_000) {
+    throw new RangeError(
+      `Invalid configuration: CONSUMER_SESSION_TIMEOUT_MS=${
+        JSON.stringify(raw)
+      }: expected an integer in 6000..300000`,
+    );
+  }
+  return n;
+}
+
 /** Builds the registered jobs among `names`; the others are logged as not implemented and skipped. */
 export function buildJobs(
   names: readonly StreamJob[],
@@ -87,8 +106,10 @@ async function main(): Promise<number> {
   const cfg = loadConfigOrExit();
   const log = createLogger({ name: "processors", level: cfg.logLevel });
   let names: StreamJob[];
+  let sessionMs: number;
   try {
     names = enabledJobs(cfg, args.values.jobs);
+    sessionMs = sessionTimeoutMs(Deno.env.toObject());
   } catch (e) {
     console.error((e as Error).message);
     return 2;
@@ -110,6 +131,7 @@ async function main(): Promise<number> {
     status: new CassandraStatusStore(client, cfg.consumerGroup),
     log,
     metrics,
+    sessionTimeoutMs: sessionMs,
   });
   const server = Deno.serve(
     { port: cfg.healthPort, hostname: "0.0.0.0", onListen: () => {} },

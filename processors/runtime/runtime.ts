@@ -49,6 +49,11 @@ export interface StreamRuntimeOptions {
   backoff?: BackoffOptions;
   /** kafkajs fetch size per partition; default 4 MiB. */
   maxBytesPerPartition?: number;
+  /**
+   * Consumer session time-out: how long the group waits for a silent member (e.g. a killed
+   * process) before its partitions move; default 30000 ms (broker minimum 6000).
+   */
+  sessionTimeoutMs?: number;
 }
 
 /** A component's state for /health. */
@@ -173,8 +178,8 @@ export class StreamRuntime {
     this.#latency = new LatencyTracker(this.#m.eventToView);
     this.#consumer = options.kafka.consumer({
       groupId: this.#cfg.consumerGroup,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
       maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
       maxBytes: 64 * 1024 * 1024,
       maxWaitTimeInMs: 250,

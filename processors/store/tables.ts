@@ -15,7 +15,7 @@ export type CqlType =
   | "timestamp"
   | "blob"
   | "set<text>"
-  | "list<text>";
+  | "frozen<list<text>>";
 
 /** A column: name and type. */
 export interface Column {
@@ -128,7 +128,7 @@ export const CLICKSTREAM_SESSIONS = table(
   "clickstream_sessions",
   "user_id text",
   "session_start timestamp, session_id text",
-  "session_end timestamp, duration_sec double, clicks int, unique_pages int, path list<text>, " +
+  "session_end timestamp, duration_sec double, clicks int, unique_pages int, path frozen<list<text>>, " +
     "closed boolean, kpart int",
 );
 

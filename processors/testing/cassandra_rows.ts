@@ -21,7 +21,7 @@ function plain(v: unknown, type: string): unknown {
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     }
     case "set<text>":
-    case "list<text>":
+    case "frozen<list<text>>":
       return [...(v as Iterable<string>)];
     default:
       return v;

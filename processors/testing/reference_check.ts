@@ -64,7 +64,7 @@ export function summarize(table: TableSpec, rows: PlainRow[]): Map<string, Figur
       } else if (c.type === "set<text>") {
         f[c.name] = [...new Set([...(f[c.name] as string[] ?? []), ...(v as string[] ?? [])])]
           .sort();
-      } else if (c.type === "list<text>") {
+      } else if (c.type === "frozen<list<text>>") {
         f[c.name] = v ?? [];
       } else if (c.type === "blob") {
         const bytes = v as Uint8Array;
