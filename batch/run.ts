@@ -10,6 +10,7 @@ import { parseIsoDate } from "../shared/time.ts";
 import { lit } from "./jobs/_sql.ts";
 import { hoursIn, type ViewContext, type ViewDef } from "./jobs/_view.ts";
 import { selectViews } from "./jobs/mod.ts";
+import { sessionsSql } from "./jobs/merged_views.ts";
 import { acquireLock } from "./lock.ts";
 import { type Manifest, readManifest } from "./manifest.ts";
 import { ALL_HOURS, datesAround, planHours } from "./plan.ts";
@@ -186,6 +187,9 @@ async function runDay(
       `CREATE OR REPLACE TEMP VIEW d_ev AS SELECT * FROM ev
        WHERE date = ${lit(date)} AND ${hoursIn(ctx)} AND tk IS NOT NULL`,
     );
+    if (views.some((v) => v.needsSessions)) {
+      await conn.run(`CREATE OR REPLACE TEMP TABLE sess AS ${sessionsSql()}`);
+    }
     const stageDir = `${cfg.outputsDir}/${STAGING_DIR}/${date}-${runId}`;
     await Deno.mkdir(stageDir, { recursive: true });
     const staged: StagedView[] = [];
@@ -216,7 +220,7 @@ async function runDay(
     });
     return result;
   } finally {
-    await conn.run("DROP TABLE IF EXISTS ev").catch(() => {});
+    for (const t of ["ev", "sess"]) await conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
     conn.closeSync();
     await lock.release();
   }

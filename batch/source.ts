@@ -141,31 +141,35 @@ export async function loadEvents(
     dates: options.dates,
   });
   for (const f of files) await checkParquetFile(f.path);
-  const cols = COLUMNS.map((c) => `"${c}" ${TYPES[c] ?? "VARCHAR"}`).join(", ");
-  await conn.run(`CREATE OR REPLACE TEMP TABLE raw (${cols})`);
-  if (files.length > 0) {
-    const list = files.map((f) => lit(f.path)).join(", ");
-    const select = COLUMNS.map((c) => `"${c}"`).join(", ");
-    try {
-      await conn.run(
-        `INSERT INTO raw SELECT ${select} FROM read_parquet([${list}], union_by_name = true,
-          hive_partitioning = true,
-          hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`,
-      );
-    } catch (e) {
-      throw await blame(conn, files, e as Error);
-    }
+  const extra = `${topicKeySql(options.topics)} AS tk,
+    epoch_ms(event_time - ((event_time % 3600000) + 3600000) % 3600000) AS hs`;
+  if (files.length === 0) {
+    const nulls = COLUMNS.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ev AS SELECT *, ${extra} FROM (SELECT ${nulls}) WHERE FALSE`,
+    );
+    return { files: 0, rowsRead: 0, rows: 0 };
   }
-  const rowsRead = await scalar(conn, "SELECT count(*) FROM raw");
-  await conn.run(`
-    CREATE OR REPLACE TEMP TABLE ev AS
-    SELECT * EXCLUDE (rn) FROM (
-      SELECT *, ${topicKeySql(options.topics)} AS tk,
-        epoch_ms(event_time - ((event_time % 3600000) + 3600000) % 3600000) AS hs,
-        row_number() OVER (PARTITION BY topic, event_id ORDER BY kafka_ts, "partition", "offset") AS rn
-      FROM raw
-    ) WHERE rn = 1`);
-  await conn.run("DROP TABLE raw");
+  const list = files.map((f) => lit(f.path)).join(", ");
+  const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
+    hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
+  const select = COLUMNS.map((c) => `CAST("${c}" AS ${TYPES[c] ?? "VARCHAR"}) AS "${c}"`).join(
+    ", ",
+  );
+  let rowsRead: number;
+  try {
+    rowsRead = await scalar(conn, `SELECT count(*) FROM ${source}`);
+    // One pass: read, keep the first copy of each (topic, event_id).
+    await conn.run(`
+      CREATE OR REPLACE TEMP TABLE ev AS
+      SELECT *, ${extra} FROM (
+        SELECT ${select} FROM ${source}
+        QUALIFY row_number() OVER (
+          PARTITION BY topic, event_id ORDER BY kafka_ts, "partition", "offset") = 1
+      )`);
+  } catch (e) {
+    throw await blame(conn, files, e as Error);
+  }
   const rows = await scalar(conn, "SELECT count(*) FROM ev");
   return { files: files.length, rowsRead, rows };
 }

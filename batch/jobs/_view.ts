@@ -35,6 +35,8 @@ export interface ViewDef {
   sortKey: readonly string[];
   /** Published only when all 24 hours of the day are (daily_summary, user_segmentation). */
   daily: boolean;
+  /** Reads table `sess` (clickstream sessions over every event read, see `sessionsSql`). */
+  needsSessions?: boolean;
   /** Days to read relative to the target day, inclusive, e.g. `[-1, 1]`. */
   reads(ctx: ViewContext): [number, number];
   /** A SELECT producing (at least) the columns; the runner casts, orders and writes them. */

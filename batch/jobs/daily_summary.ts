@@ -5,7 +5,6 @@
  */
 import { lit } from "./_sql.ts";
 import type { ViewContext, ViewDef } from "./_view.ts";
-import { sessionsSql } from "./merged_views.ts";
 
 /** Rank rule of DESIGN.md "Percentiles": the value at 0-based rank floor(q·(n−1)). */
 export function rankQuantileSql(sortedList: string, n: string, q: number): string {
@@ -17,6 +16,7 @@ export const dailySummary: ViewDef = {
   name: "daily_summary",
   job: "daily_summary",
   daily: true,
+  needsSessions: true,
   reads: () => [-1, 1],
   columns: [
     { name: "date", type: "VARCHAR", doc: "YYYY-MM-DD" },
@@ -38,7 +38,7 @@ export const dailySummary: ViewDef = {
   sql: (ctx: ViewContext) => `
     WITH e AS (SELECT * FROM d_ev WHERE tk <> 'CDC'),
     s AS (
-      SELECT end_ms - start_ms AS dur_ms FROM (${sessionsSql()})
+      SELECT end_ms - start_ms AS dur_ms FROM sess
       WHERE strftime(epoch_ms(start_ms), '%Y-%m-%d') = ${lit(ctx.date)}
     ),
     sa AS (

@@ -220,6 +220,7 @@ export const sessions: ViewDef = {
   name: "sessions",
   job: "sessions",
   daily: false,
+  needsSessions: true,
   // The day before (a click just after midnight may continue a session) and after (a session
   // started before midnight goes on).
   reads: () => [-1, 1],
@@ -237,7 +238,7 @@ export const sessions: ViewDef = {
   sql: (ctx: ViewContext) => `
     SELECT user_id, epoch_ms(start_ms) AS session_start, session_id, epoch_ms(end_ms) AS session_end,
       (end_ms - start_ms) / 1000.0 AS duration_sec, clicks, unique_pages, path
-    FROM (${sessionsSql()})
+    FROM sess
     WHERE strftime(epoch_ms(start_ms), '%Y-%m-%d') = ${lit(ctx.date)}
       AND ${hoursIn(ctx, "hour(epoch_ms(start_ms))")}`,
 };

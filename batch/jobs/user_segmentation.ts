@@ -7,7 +7,6 @@
  * states them.
  */
 import { lit } from "./_sql.ts";
-import { sessionsSql } from "./merged_views.ts";
 import type { ViewContext, ViewDef } from "./_view.ts";
 
 /** Per-user inputs over the window (`w_ev`: the window's events, CDC excluded). */
@@ -63,6 +62,7 @@ export const userSegmentation: ViewDef = {
   name: "user_segmentation",
   job: "user_segmentation",
   daily: true,
+  needsSessions: true,
   // The window, plus a day on each side so its sessions are whole.
   reads: (ctx) => [-ctx.lookbackDays, 1],
   columns: [
@@ -97,7 +97,7 @@ export const userSegmentation: ViewDef = {
       SELECT * FROM ev WHERE tk <> 'CDC' AND user_id IS NOT NULL AND date IN (${dates})
     ), fe AS (${SEGMENT_FEATURES}),
     s AS (
-      SELECT user_id, count(*) AS sessions FROM (${sessionsSql()})
+      SELECT user_id, count(*) AS sessions FROM sess
       WHERE strftime(epoch_ms(start_ms), '%Y-%m-%d') IN (${dates}) GROUP BY user_id
     ), f AS (
       SELECT fe.*, coalesce(s.sessions, 0) AS sessions, ${ctx.lookbackDays} AS lookback_days
