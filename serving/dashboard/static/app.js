@@ -457,9 +457,13 @@ function renderSlow() {
             { "data-field": "activeUsers", "data-value": r.total.activeUsers },
             el(
               "div",
-              { class: "bar" },
-              el("div", { class: "fill", style: `width:${(100 * r.total.activeUsers) / max}%` }),
-              el("span", { class: "label" }, fmtInt(r.total.activeUsers)),
+              { class: "barcell" },
+              el(
+                "div",
+                { class: "bar" },
+                el("div", { class: "fill", style: `width:${(100 * r.total.activeUsers) / max}%` }),
+              ),
+              el("span", { class: "num" }, fmtInt(r.total.activeUsers)),
             ),
           ),
           el(
