@@ -20,6 +20,8 @@ export interface ResolvedDevConfig {
   users: number;
   /** `DEV_COURSES` (default 20): courses of the generated population. */
   courses: number;
+  /** `DEV_LOG_DIR` (default `<repo>/.state/dev/logs`): the children's log files. */
+  logDir: string;
   /** `ORCH_HEALTH_PORT` (default 9998): the orchestrator's `/health`, checked before start. */
   orchestratorPort: number;
   /** `--reset`: stop nothing, but drop this configuration's data, keyspace, topics first. */
@@ -35,9 +37,12 @@ export const DEV_USAGE = `Usage: deno task dev [--reset] [--no-live]
   --reset    delete this configuration's archive, batch outputs, keyspace and topics first
   --no-live  run everything but produce no live traffic
 Variables: DEV_DAYS_BACK (3), DEV_EVENTS_PER_SEC (200), DEV_BACKFILL_EVENTS_PER_SEC (4),
-  DEV_SEED (1), DEV_USERS (2000), DEV_COURSES (20), plus the platform's (README.md).`;
+  DEV_SEED (1), DEV_USERS (2000), DEV_COURSES (20), DEV_LOG_DIR (.state/dev/logs),
+  plus the platform's (README.md).`;
 
 type Env = Record<string, string | undefined>;
+
+const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
 function num(env: Env, name: string, fallback: number, min: number, max: number, int = true) {
   const raw = env[name];
@@ -82,6 +87,7 @@ export function resolveDevConfig(env: Env, args: readonly string[]): ResolvedDev
     seed: num(env, "DEV_SEED", 1, 0, 2 ** 31 - 1),
     users: num(env, "DEV_USERS", 2000, 1, 1_000_000),
     courses: num(env, "DEV_COURSES", 20, 1, 999),
+    logDir: env.DEV_LOG_DIR?.trim() || `${REPO}/.state/dev/logs`,
     orchestratorPort: num(env, "ORCH_HEALTH_PORT", 9998, 0, 65535),
     reset: values.reset === true,
     live: values["no-live"] !== true,

@@ -32,7 +32,6 @@ import { runLive } from "./live.ts";
 import { formatCount, formatDuration, Printer, printerLogger } from "./ui.ts";
 
 const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
-const STATE_DIR = `${REPO}/.state/dev`;
 /** Every process this run starts carries `EDU_DEV_RUN=<id>`, so leftovers can be found. */
 const MARKER_VAR = "EDU_DEV_RUN";
 
@@ -275,7 +274,7 @@ async function batch(run: Run, marker: BackfillMarker): Promise<void> {
   const t0 = Date.now();
   out.step(`batch jobs for ${dates[0]} … ${dates[dates.length - 1]} (DuckDB, one day at a time)`);
   let published = 0;
-  const child = await startChild("batch", `${STATE_DIR}/logs/batch.log`, {
+  const child = await startChild("batch", `${run.dev.logDir}/batch.log`, {
     args: ["run", "-A", "batch/main.ts", "--from", dates[0], "--to", dates[dates.length - 1]],
     cwd: REPO,
     env: { [MARKER_VAR]: run.runId },
@@ -314,12 +313,12 @@ async function platform(run: Run): Promise<void> {
     "stream processors and scheduled batch (deno task orchestrate), serving (deno task serve)",
   );
   run.children.push(
-    await startChild("orchestrator", `${STATE_DIR}/logs/orchestrator.log`, {
+    await startChild("orchestrator", `${dev.logDir}/orchestrator.log`, {
       args: ["run", "-A", "orchestrator/main.ts"],
       cwd: REPO,
       env,
     }),
-    await startChild("serving", `${STATE_DIR}/logs/serving.log`, {
+    await startChild("serving", `${dev.logDir}/serving.log`, {
       args: ["run", "-A", "serving/main.ts"],
       cwd: REPO,
       env,
@@ -340,7 +339,7 @@ async function platform(run: Run): Promise<void> {
     `http://localhost:${cfg.healthPort}/health`,
     180_000,
   );
-  out.done(`platform running; logs in ${STATE_DIR}/logs/`, Date.now() - t0);
+  out.done(`platform running; logs in ${dev.logDir}/`, Date.now() - t0);
 }
 
 function banner(run: Run, firstCourse: string): void {
