@@ -29,7 +29,6 @@ import type {
   Checkpoint,
   JobDefinition,
   PartitionTask,
-  PreparedFlush,
   RecordMeta,
   TaskContext,
 } from "../../runtime/task.ts";
@@ -177,25 +176,12 @@ class ArchiverTask implements PartitionTask {
   }
 
   /**
-   * Snapshots a roll synchronously (events fed afterwards belong to the next one). When no roll is
-   * due nothing is written and the checkpoint is the last committed one, or `position` when
-   * nothing is buffered (every event below it is already archived). `write` is idempotent.
+   * Writes the buffer when a roll is due, then returns `nextOffset = last + 1` (or `position` when
+   * larger). Otherwise writes nothing and returns the last committed checkpoint, or `position` when
+   * nothing is buffered. Events fed while it writes belong to the next roll; on failure the rows
+   * stay buffered for the retry. One-phase on purpose (no `prepareFlush`): the runtime then
+   * retries the write before it feeds more records, so a checkpoint never skips unwritten rows.
    */
-  prepareFlush(position?: number): PreparedFlush {
-    const { rows, checkpoint } = this.#take(position);
-    let done = rows.length === 0;
-    return {
-      checkpoint,
-      rows: rows.length,
-      write: async () => {
-        if (done) return;
-        await this.#write(rows);
-        done = true;
-        this.#commit(checkpoint, rows.length);
-      },
-    };
-  }
-
   async flush(position?: number): Promise<Checkpoint> {
     const { rows, checkpoint } = this.#take(position);
     if (rows.length === 0) return checkpoint;

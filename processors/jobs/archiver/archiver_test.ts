@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { resolveConfig } from "../../../shared/config.ts";
 import { parseEvent } from "../../../shared/events.ts";
 import { decodeArchive, listArchiveFiles } from "../../../shared/archive.ts";
@@ -116,20 +116,19 @@ Deno.test("a new owner removes files written after the checkpoint and skips cove
   });
 });
 
-Deno.test("prepareFlush snapshots the buffer; events fed during the write go to the next roll", async () => {
+Deno.test("a failed roll keeps its rows; events fed meanwhile follow them in the retry", async () => {
   await withDir(async (dir) => {
-    const cfg = { ...resolveConfig({}), dataDir: dir };
+    const cfg = { ...resolveConfig({}), dataDir: `${dir}/missing` };
     const job = archiverJob(cfg, { roll: { maxEvents: 2 }, fsync: false });
     const task = await job.createTask("AUTH", 4, undefined, TASK_CTX);
     task.onEvent(...feed(0, 0));
     task.onEvent(...feed(1, 0));
-    const p = task.prepareFlush!(2);
-    assertEquals([p.rows, p.checkpoint.nextOffset], [2, 2]);
+    await Deno.writeTextFile(`${dir}/missing`, "a file where the data directory should be");
+    await rejects(task.flush(2));
     task.onEvent(...feed(2, 0));
-    await p.write();
-    await p.write(); // idempotent
-    assertEquals((await listArchiveFiles(dir)).map((f) => [f.first, f.last]), [[0, 1]]);
-    assertEquals(task.pending(), 0); // one event buffered, roll not due
-    assertEquals((await task.flush(3)).nextOffset, 2); // the committed one, not past the buffer
+    await Deno.remove(`${dir}/missing`);
+    assertEquals((await task.flush(3)).nextOffset, 3);
+    const files = await listArchiveFiles(`${dir}/missing`);
+    assertEquals(files.map((f) => [f.first, f.last]), [[0, 2]]);
   });
 });
