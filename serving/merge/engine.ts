@@ -14,6 +14,7 @@ import {
   sourceOf,
 } from "./coverage.ts";
 import { ArgumentError } from "./errors.ts";
+import { Lru } from "./lru.ts";
 import { type FigureOps, FIGURES } from "./figures.ts";
 import type {
   BatchSnapshot,
@@ -52,6 +53,8 @@ export interface MergeEngineOptions {
   maxPoints?: number;
   /** Clock; default `Date.now`. */
   now?: () => number;
+  /** Summed batch parts of DAY buckets kept in memory; default 20000. */
+  batchPartCacheSize?: number;
 }
 
 /** What every answer shares: one batch version, one realtime status and one `now`. */
@@ -115,6 +118,8 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
   const maxRangeMs = (options.maxRangeDays ?? 400) * DAY_MS;
   const maxPoints = options.maxPoints ?? 10_000;
   const now = options.now ?? Date.now;
+  /** Summed batch parts of multi-hour buckets, by snapshot version, view, key and hours. */
+  const batchParts = new Lru<string, unknown>({ maxWeight: options.batchPartCacheSize ?? 20_000 });
 
   async function context(): Promise<AnswerContext> {
     const at = now();
@@ -230,12 +235,7 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
       }
     }
     if (batchHours.length > 0) {
-      const lo = batchHours[0], hi = batchHours[batchHours.length - 1] + HOUR_MS;
-      reads.push(
-        ctx.snapshot.hours(view, key, batchHours).then((rows) => {
-          for (const [h, f] of rows) addAt(h, f, lo, hi);
-        }),
-      );
+      reads.push(addBatch(view, key, batchHours, ctx, first, size, buckets));
     }
     await Promise.all(reads);
 
@@ -256,6 +256,50 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
       figures: totalFigures,
     };
     return { points, total, provenance: provenance(ctx, segments) };
+  }
+
+  /**
+   * Adds the batch hours to their buckets. A bucket's batch part is immutable for a snapshot
+   * version, so for buckets of several hours (DAY) it is summed once and kept in `batchParts`.
+   */
+  async function addBatch<V extends SeriesView>(
+    view: V,
+    key: ViewKeys[V],
+    hours: readonly number[],
+    ctx: AnswerContext,
+    first: number,
+    size: number,
+    buckets: ViewFigures[V][],
+  ): Promise<void> {
+    const ops = FIGURES[view] as FigureOps<ViewFigures[V]>;
+    const byBucket = new Map<number, number[]>();
+    for (const h of hours) {
+      const i = Math.floor((h - first) / size);
+      let list = byBucket.get(i);
+      if (!list) byBucket.set(i, list = []);
+      list.push(h);
+    }
+    const memoKey = (list: number[]) =>
+      `${ctx.snapshot.version}|${view}|${JSON.stringify(key)}|${list[0]}|${list.length}`;
+    const missing: number[] = [];
+    for (const [i, list] of byBucket) {
+      const hit = list.length > 1 ? batchParts.get(memoKey(list)) : undefined;
+      if (hit) {
+        ops.addInto(buckets[i], hit as ViewFigures[V]);
+        byBucket.delete(i);
+      } else missing.push(...list);
+    }
+    if (missing.length === 0) return;
+    const rows = await ctx.snapshot.hours(view, key, missing);
+    for (const [i, list] of byBucket) {
+      const part = ops.zero();
+      for (const h of list) {
+        const f = rows.get(h);
+        if (f) ops.addInto(part, f);
+      }
+      if (list.length > 1) batchParts.set(memoKey(list), part);
+      ops.addInto(buckets[i], part);
+    }
   }
 
   async function sessions(

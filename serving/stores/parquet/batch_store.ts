@@ -28,7 +28,7 @@ import type {
   ViewFigures,
   ViewKeys,
 } from "../../merge/types.ts";
-import { Lru } from "../lru.ts";
+import { Lru } from "../../merge/lru.ts";
 import {
   APP_EVENT_COUNTS,
   ASSESSMENT_SCORES,
