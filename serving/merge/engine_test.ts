@@ -411,3 +411,27 @@ Deno.test("one answer context keeps one batch version even if the store republis
   assert.deepStrictEqual(b.provenance.batchThrough, H(11));
   assert.deepStrictEqual(b.total.figures.enrollments, 11);
 });
+
+Deno.test("a DAY's batch part is summed once per batch version, and a new version is read again", async () => {
+  const { batch, engine } = setup(H(50));
+  batch.publish(H(0), H(48));
+  for (let h = 0; h < 48; h++) batch.add("courseEngagement", "c", H(h), course(1, [`u${h}`]));
+  const ask = () =>
+    engine.series("courseEngagement", { courseId: "c" }, {
+      from: H(0),
+      to: H(48),
+      granularity: "DAY",
+    });
+  const a = await ask();
+  const reads = batch.reads;
+  const b = await ask();
+  assert.equal(batch.reads, reads, "served from the summed parts");
+  assert.deepStrictEqual(b.points.map((p) => p.figures.enrollments), [24, 24]);
+  assert.deepStrictEqual(b.total.figures.activeUsers.estimate(), 48);
+  assert.deepStrictEqual(a.total.figures.enrollments, 48);
+  // Republishing (even the same hours) is a new version: its data is read, not the old sums.
+  batch.add("courseEngagement", "c", H(3), course(100)).publish(H(0), H(48));
+  const c = await ask();
+  assert.ok(batch.reads > reads);
+  assert.deepStrictEqual(c.points.map((p) => p.figures.enrollments), [124, 24]);
+});
