@@ -302,13 +302,11 @@ export class CdcTask implements PartitionTask {
       if (roll.length > 0) {
         const first = roll[0].row.offset;
         if (this.#cleanedFrom === undefined || first < this.#cleanedFrom) await this.cleanup(first);
-        await writeOffsetFiles(
-          s.root,
-          this.#partition,
-          TRANSFORMED_COLUMNS,
-          roll.map((b) => b.row),
-          { fsync: s.deps.fsync },
-        );
+        await writeOffsetFiles(s.root, roll.map((b) => b.row), {
+          partition: this.#partition,
+          columns: TRANSFORMED_COLUMNS,
+          fsync: s.deps.fsync,
+        });
       }
     };
     return {

@@ -186,6 +186,16 @@ export interface OffsetRow {
   eventTime: number;
 }
 
+/** Options of {@link writeOffsetFiles}. */
+export interface WriteOffsetFilesOptions<R> {
+  /** The Kafka partition of every row. */
+  partition: number;
+  /** The file's columns. */
+  columns: readonly Column<R>[];
+  /** fsync each file before its rename; default true. */
+  fsync?: boolean;
+}
+
 /**
  * Writes rows (of one partition, ascending offsets) as one file per event date, each named by
  * the first and last offset of its rows.
@@ -193,11 +203,10 @@ export interface OffsetRow {
  */
 export async function writeOffsetFiles<R extends OffsetRow>(
   root: string,
-  partition: number,
-  columns: readonly Column<R>[],
   rows: readonly R[],
-  options: { fsync?: boolean } = {},
+  options: WriteOffsetFilesOptions<R>,
 ): Promise<string[]> {
+  const { partition, columns } = options;
   const byDate = new Map<string, R[]>();
   for (const r of rows) {
     const d = isoDate(r.eventTime);

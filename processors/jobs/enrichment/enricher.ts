@@ -70,17 +70,21 @@ export function actionOf(event: ValidEvent): string | null {
     : null;
 }
 
-/**
- * Builds the enriched event from the event, its user's profile and figures.
- * @param view the user's profile as loaded (unknown users: empty fields and `unknown_user`)
- */
-export function enrich(
-  event: ValidEvent,
-  meta: SourceMeta,
-  view: ProfileView,
-  figures: UserFigures,
-  duplicate: boolean,
-): EnrichedEvent {
+/** What an event is enriched with. */
+export interface EnrichInput {
+  /** Source coordinates and raw value. */
+  meta: SourceMeta;
+  /** The user's profile as loaded (unknown users: empty fields and `unknown_user`). */
+  view: ProfileView;
+  /** Device, country, score and risk flags from the user's state. */
+  figures: UserFigures;
+  /** A re-sent copy (flag `duplicate`). */
+  duplicate: boolean;
+}
+
+/** Builds the enriched event from the event, its user's profile and figures. */
+export function enrich(event: ValidEvent, input: EnrichInput): EnrichedEvent {
+  const { meta, view, figures, duplicate } = input;
   const d = event.data as Record<string, unknown>;
   const flags: string[] = [];
   if (!view.known) flags.push(FLAGS.unknownUser);

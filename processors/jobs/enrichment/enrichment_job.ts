@@ -400,19 +400,18 @@ export class EnrichmentTask implements PartitionTask {
         }
       }
       if (!out) continue;
-      const enriched = enrich(
-        event,
-        {
+      const enriched = enrich(event, {
+        meta: {
           topic: this.#topicName,
           partition: this.#partition,
           offset: meta.offset,
           kafkaTs: meta.kafkaTs,
           raw: meta.raw ?? JSON.stringify(d),
         },
-        view!,
+        view: view!,
         figures,
         duplicate,
-      );
+      });
       if (meta.offset >= this.#sinkNext) {
         box.messages.push(enrichedMessage(enriched));
         box.sinkNext = meta.offset + 1;
@@ -453,7 +452,9 @@ export class EnrichmentTask implements PartitionTask {
     const rows = this.#rows;
     const first = rows[0].offset;
     if (this.#cleanedFrom === undefined || first < this.#cleanedFrom) await this.cleanup(first);
-    await writeOffsetFiles(this.#root(), this.#partition, ENRICHED_COLUMNS, rows, {
+    await writeOffsetFiles(this.#root(), rows, {
+      partition: this.#partition,
+      columns: ENRICHED_COLUMNS,
       fsync: this.#s.deps.fsync,
     });
     this.#rows = [];
