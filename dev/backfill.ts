@@ -68,6 +68,8 @@ export interface BackfillMarker {
   completedAt: string;
   /** Set once the batch jobs have published the window. */
   batchedAt?: string;
+  /** End of the span the population was built for (the first window's end); default `endMs`. */
+  populationEndMs?: number;
 }
 
 /** Reads the marker, or null when the backfill has not completed in this `DATA_DIR`. */
@@ -153,6 +155,11 @@ export interface BackfillOptions {
   kafka?: Kafka;
   /** Leave the produced records in Kafka (tests compare them with the files); default false. */
   keepInKafka?: boolean;
+  /**
+   * The marker of an earlier backfill this one continues (its window must end where this one
+   * starts, and nothing may have consumed the topics since): the new marker covers both.
+   */
+  previous?: BackfillMarker;
 }
 
 /** Thrown when Kafka's offsets are not the ones the archive files were written with. */
@@ -198,6 +205,11 @@ export async function runBackfill(
 ): Promise<BackfillMarker> {
   const now = opts.now ?? Date.now;
   const { window } = opts;
+  if (opts.previous && opts.previous.endMs !== window.startMs) {
+    throw new RangeError(
+      `Cannot continue a backfill ending at ${opts.previous.endMs} with a window from ${window.startMs}`,
+    );
+  }
   const batchSize = opts.batchSize ?? 5000;
   const kafka = opts.kafka ?? createKafka(cfg, "edu-dev-backfill");
   const names = TOPIC_KEYS.map((k) => cfg.topics[k]);
@@ -229,6 +241,7 @@ export async function runBackfill(
       endMs: window.endMs,
       eventsPerSecond: opts.eventsPerSec,
       partitions,
+      cdcSnapshot: !opts.previous, // a continuation follows traffic that had the snapshot
       malformedShare: 0, // invalid records never reach the archive; the live stream has them
       tooLarge: false,
       now: window.endMs,
@@ -339,18 +352,20 @@ export async function runBackfill(
         .filter((p, i) => Number(p.offset) > start.get(t)![i]);
       if (parts.length > 0) await admin.deleteTopicRecords({ topic: t, partitions: parts });
     }
+    const prev = opts.previous;
     const marker: BackfillMarker = {
       version: 1,
-      startMs: window.startMs,
+      startMs: prev?.startMs ?? window.startMs,
       endMs: window.endMs,
-      seed: opts.seed,
+      seed: prev?.seed ?? opts.seed,
       users: opts.population.users.length,
       courses: opts.population.courses.length,
       eventsPerSec: opts.eventsPerSec,
-      produced,
-      archived,
-      files,
+      produced: produced + (prev?.produced ?? 0),
+      archived: archived + (prev?.archived ?? 0),
+      files: files + (prev?.files ?? 0),
       completedAt: new Date(now()).toISOString(),
+      populationEndMs: prev ? prev.populationEndMs ?? prev.endMs : window.endMs,
     };
     await writeMarker(cfg.dataDir, marker);
     return marker;

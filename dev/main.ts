@@ -15,6 +15,7 @@ import { ensureLocalServers, type LocalServers } from "../infra/local/mod.ts";
 import { applySchema } from "../infra/schema.ts";
 import { ensureTopics, platformTopics } from "../infra/topics.ts";
 import { createPopulation, type Population } from "../generator/population.ts";
+import { floorHour, HOUR_MS, toIso } from "../shared/time.ts";
 import {
   type BackfillMarker,
   backfillWindow,
@@ -202,17 +203,19 @@ function population(dev: ResolvedDevConfig, marker: BackfillMarker | null, now: 
       users: marker.users,
       courses: marker.courses,
       startMs: marker.startMs,
-      endMs: marker.endMs,
+      endMs: marker.populationEndMs ?? marker.endMs,
     })
     : createPopulation({ seed: dev.seed, users: dev.users, courses: dev.courses, startMs: now });
 }
 
-async function backfill(run: Run): Promise<BackfillMarker | null> {
+async function backfill(
+  run: Run,
+): Promise<{ marker: BackfillMarker | null; ran?: Population }> {
   const { cfg, dev, out } = run;
   const window = backfillWindow(Date.now(), dev.daysBack);
   if (!window) {
     out.done("past days: none asked for (DEV_DAYS_BACK=0)");
-    return await readMarker(cfg.dataDir);
+    return { marker: await readMarker(cfg.dataDir) };
   }
   const decision = await decideBackfill(cfg, () => archiverCheckpoints(cfg));
   if (!decision.run) {
@@ -224,7 +227,7 @@ async function backfill(run: Run): Promise<BackfillMarker | null> {
         } events), skipped`
         : `past days: skipped, ${decision.reason}`,
     );
-    return m;
+    return { marker: m };
   }
   const t0 = Date.now();
   const dates = windowDates(window);
@@ -261,28 +264,24 @@ async function backfill(run: Run): Promise<BackfillMarker | null> {
     } events archived in ${formatCount(marker.files)} files`,
     Date.now() - t0,
   );
-  return marker;
+  return { marker, ran: pop };
 }
 
-async function batch(run: Run, marker: BackfillMarker): Promise<void> {
-  const { cfg, out } = run;
-  if (marker.batchedAt) {
-    out.done(`batch views of the past days: published ${marker.batchedAt.slice(0, 16)}Z`);
-    return;
-  }
-  const dates = windowDates(marker);
+/** Runs `deno task batch <args>` as a child, showing how many of `units` it has published. */
+async function runBatch(run: Run, args: string[], units: number, what: string): Promise<void> {
+  const { out } = run;
   const t0 = Date.now();
-  out.step(`batch jobs for ${dates[0]} … ${dates[dates.length - 1]} (DuckDB, one day at a time)`);
   let published = 0;
   const child = await startChild("batch", `${run.dev.logDir}/batch.log`, {
-    args: ["run", "-A", "batch/main.ts", "--from", dates[0], "--to", dates[dates.length - 1]],
+    args: ["run", "-A", "batch/main.ts", ...args],
     cwd: REPO,
     env: { [MARKER_VAR]: run.runId },
     onLine: (line) => {
-      if (line.includes('"day published"')) published++;
+      const done = line.includes('"day published"');
+      if (done) published++;
       out.progress(
-        `batch: ${published}/${dates.length} days published (${formatDuration(Date.now() - t0)})`,
-        line.includes('"day published"'),
+        `batch: ${published}/${units} ${what} published (${formatDuration(Date.now() - t0)})`,
+        done,
       );
     },
   });
@@ -295,14 +294,68 @@ async function batch(run: Run, marker: BackfillMarker): Promise<void> {
   check(run);
   if (code !== 0) {
     throw new Error(
-      `deno task batch failed (exit ${code}); last lines of ${child.logFile}:\n${await tail(
+      `deno task batch ${
+        args.join(" ")
+      } failed (exit ${code}); last lines of ${child.logFile}:\n${await tail(
         child.logFile,
       )}`,
     );
   }
-  const now = new Date().toISOString();
-  await writeMarker(cfg.dataDir, { ...marker, batchedAt: now });
+}
+
+async function batch(run: Run, marker: BackfillMarker): Promise<BackfillMarker> {
+  const { cfg, out } = run;
+  if (marker.batchedAt) {
+    out.done(`batch views of the past days: published ${marker.batchedAt.slice(0, 16)}Z`);
+    return marker;
+  }
+  const dates = windowDates(marker);
+  const t0 = Date.now();
+  out.step(`batch jobs for ${dates[0]} … ${dates[dates.length - 1]} (DuckDB, one day at a time)`);
+  await runBatch(run, ["--from", dates[0], "--to", dates[dates.length - 1]], dates.length, "days");
+  const done = { ...marker, batchedAt: new Date().toISOString() };
+  await writeMarker(cfg.dataDir, done);
   out.done(`batch views of ${dates.length} days published`, Date.now() - t0);
+  return done;
+}
+
+/**
+ * When an hour ended while the past days were generated and published, that hour was published
+ * without events (nothing was archived for it) and live traffic would only start after it. Before
+ * anything consumes the topics, the archive can still be extended: generate the missing hours,
+ * then republish them hour by hour.
+ */
+async function extend(run: Run, marker: BackfillMarker, pop: Population): Promise<BackfillMarker> {
+  const { cfg, dev, out } = run;
+  for (let round = 1; floorHour(Date.now()) > marker.endMs && round <= 3; round++) {
+    check(run);
+    const t0 = Date.now();
+    const window = { startMs: marker.endMs, endMs: floorHour(Date.now()) };
+    out.step(
+      `an hour ended meanwhile: adding ${toIso(window.startMs).slice(11, 16)} … ${
+        toIso(window.endMs).slice(11, 16)
+      } UTC to the past days`,
+    );
+    const added = await runBackfill(cfg, {
+      window,
+      population: pop,
+      seed: dev.seed + round,
+      eventsPerSec: dev.backfillEventsPerSec,
+      signal: run.signal,
+      previous: marker,
+    });
+    const hours: string[] = [];
+    for (let h = window.startMs; h < window.endMs; h += HOUR_MS) {
+      hours.push(`${toIso(h).slice(0, 10)} ${toIso(h).slice(11, 13)}:00`);
+    }
+    for (const [i, hour] of hours.entries()) {
+      await runBatch(run, ["--hour", hour], 1, `of ${hours.length - i} hours`);
+    }
+    marker = { ...added, batchedAt: new Date().toISOString() };
+    await writeMarker(cfg.dataDir, marker);
+    out.done(`${hours.length} more hour(s) archived and published`, Date.now() - t0);
+  }
+  return marker;
 }
 
 async function platform(run: Run): Promise<void> {
@@ -492,9 +545,10 @@ async function main(): Promise<number> {
       Date.now() - t1,
     );
     check(run);
-    const marker = await backfill(run);
+    let { marker, ran } = await backfill(run);
     check(run);
-    if (marker) await batch(run, marker);
+    if (marker) marker = await batch(run, marker);
+    if (marker && ran) marker = await extend(run, marker, ran);
     check(run);
     await platform(run);
     out.done(`ready in ${formatDuration(Date.now() - t0)}`);

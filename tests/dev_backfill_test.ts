@@ -92,6 +92,41 @@ Deno.test({
       }
     });
 
+    await t.step("a continuation appends the next hour at the following offsets", async () => {
+      const before = await readMarker(cfg.dataDir);
+      const rowsBefore = await archivedRows(cfg.dataDir);
+      const maxBefore = new Map<string, number>();
+      for (const r of rowsBefore) {
+        const k = `${r.topic}/${r.partition}`;
+        maxBefore.set(k, Math.max(maxBefore.get(k) ?? -1, r.offset));
+      }
+      const next = { startMs: window.endMs, endMs: window.endMs + HOUR_MS };
+      const marker = await runBackfill(cfg, {
+        window: next,
+        population,
+        seed: 13,
+        eventsPerSec: 2,
+        kafka,
+        keepInKafka: true,
+        previous: before!,
+        now: () => next.endMs + 3 * HOUR_MS,
+      });
+      assert.equal(marker.startMs, window.startMs);
+      assert.equal(marker.endMs, next.endMs);
+      assert.equal(marker.populationEndMs, window.endMs);
+      const added = (await archivedRows(cfg.dataDir)).filter((r) => r.eventTime >= next.startMs);
+      assert.equal(marker.archived, before!.archived + added.length);
+      assert.ok(added.length > 1000, `${added.length} rows added`);
+      for (const r of added) {
+        assert.ok(r.eventTime < next.endMs);
+        assert.ok(r.offset > (maxBefore.get(`${r.topic}/${r.partition}`) ?? -1), r.eventId);
+      }
+      await assert.rejects(
+        runBackfill(cfg, { window, population, seed: 14, eventsPerSec: 1, previous: marker }),
+        /Cannot continue a backfill/,
+      );
+    });
+
     await t.step("a second run is skipped, also without the marker", async () => {
       const d = await decideBackfill(cfg, () => Promise.resolve(false));
       assert.equal(d.run, false);

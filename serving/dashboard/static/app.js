@@ -275,7 +275,17 @@ function chart(id, series, getMarks) {
         })),
       ],
       axes: [{}, { size: 60, values: (_, ticks) => ticks.map(fmtInt) }],
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+      scales: {
+        // The whole asked range, so the last bucket's bar is not cut off at the edge.
+        x: {
+          time: true,
+          range: (_u, min, max) => {
+            const r = node.dataset;
+            return r.from ? [Date.parse(r.from) / 1000, Date.parse(r.to) / 1000] : [min, max];
+          },
+        },
+        y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
+      },
       plugins: [markers(getMarks)],
     },
     [[], ...series.map(() => [])],
