@@ -3,10 +3,10 @@
  * killed at random moments and restarted; at the end the master dataset holds every valid event
  * exactly once by (topic, partition, offset).
  *
- * The archiver runs in a child process driven by a small kafkajs loop of this file (run with
- * `--child`): one PartitionTask per (topic, partition), checkpoints stored in a JSON file per
- * partition after each flush's files, replay from the checkpoint on start. It stands in for the
- * speed layer's runtime (processors/runtime), which drives the same task contract.
+ * Twice: driven by a small kafkajs loop of this file (run with `--child`: one PartitionTask per
+ * (topic, partition), checkpoints in a JSON file per partition, random roll and fetch sizes per
+ * process so replays cut files elsewhere), and as `deno task process --jobs archiver` (the
+ * speed-layer runtime, checkpoints in Cassandra, consumer group rebalances).
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -14,12 +14,15 @@ import type { Consumer } from "kafkajs";
 import { archiverJob } from "../processors/jobs/archiver/mod.ts";
 import type { Checkpoint, PartitionTask } from "../processors/runtime/task.ts";
 import { listArchiveFiles, writeFileAtomic } from "../shared/archive.ts";
-import { resolveConfig, type TopicKey } from "../shared/config.ts";
+import { resolveConfig, TOPIC_KEYS, type TopicKey } from "../shared/config.ts";
 import { parseEvent, topicKeyByName } from "../shared/events.ts";
 import { createKafka, createProducer } from "../shared/kafka.ts";
 import { partitionFor } from "../shared/partitioner.ts";
 import { ensureServers, isolatedTestEnv } from "./_servers.ts";
 import { ensureTopics } from "../infra/topics.ts";
+import { type ProcessorChild, startProcessor } from "../processors/testing/processor_child.ts";
+import { Scenario, sleep } from "../processors/testing/scenario.ts";
+import { endOffsets, waitForCheckpoints } from "../processors/testing/progress.ts";
 
 const TOPICS: TopicKey[] = ["AUTH", "APP_EVENTS", "VIDEO"];
 const PARTITIONS = 3;
@@ -270,6 +273,87 @@ Deno.test({
       console.log(`archiver kill test: ${kills} kills, ${produced} events, ${files.length} files`);
     } finally {
       await env.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "archiver under the speed-layer runtime: SIGKILLs while 200k events flow, exactly once",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const s = await Scenario.create({
+      events: Number(Deno.env.get("ARCHIVER_KILL_EVENTS") ?? 200_000),
+      env: { CONSUMER_SESSION_TIMEOUT_MS: "6000", STREAM_JOBS: "archiver" },
+    });
+    let proc: ProcessorChild | undefined;
+    const start = () => startProcessor(s.env.env, { jobs: ["archiver"] });
+    try {
+      proc = await start();
+      const producing = s.produce({ batchSize: 1000 });
+      for (let kills = 0; kills < 5; kills++) {
+        // Kill at a random moment once the child has stored a checkpoint.
+        for (let i = 0; i < 600; i++) {
+          const h = await proc.health().catch(() => undefined);
+          if (h && h.partitions.length > 0 && h.lastFlushAt) break;
+          await sleep(50);
+        }
+        await sleep(Math.random() * 3_000);
+        proc.kill("SIGKILL");
+        assertEquals((await proc.status).signal, "SIGKILL");
+        proc = await start();
+      }
+      await producing;
+      const ends = await endOffsets(s.kafka, TOPIC_KEYS.map((k) => s.cfg.topics[k]));
+      await waitForCheckpoints(
+        s.client,
+        s.cfg.consumerGroup,
+        [{ name: "archiver", topics: TOPIC_KEYS.map((k) => s.cfg.topics[k]) }],
+        ends,
+        { timeoutMs: 300_000 },
+      );
+      proc.kill("SIGTERM");
+      assertEquals((await proc.status).code, 0);
+      proc = undefined;
+      // Expected: every record that parses, at its offset (its position in its partition).
+      const expected = new Set<string>();
+      const next = new Map<string, number>();
+      for (const r of s.records) {
+        const k = `${s.cfg.topics[r.topic]}|${r.partition}`;
+        const offset = next.get(k) ?? 0;
+        next.set(k, offset + 1);
+        if (parseEvent(r.topic, r.value, { now: Date.now(), kafkaTimestamp: r.kafkaTs }).ok) {
+          expected.add(`${k}|${offset}`);
+        }
+      }
+      const files = await listArchiveFiles(s.cfg.dataDir);
+      const db = await DuckDBInstance.create(":memory:");
+      const conn = await db.connect();
+      const list = files.map((f) => `'${f.path}'`).join(",");
+      const rows = (await conn.runAndReadAll(
+        `SELECT topic, "partition", "offset", count(*) FROM read_parquet([${list}]) GROUP BY ALL`,
+      )).getRows();
+      conn.closeSync();
+      db.closeSync();
+      const got = new Set(rows.map(([t, p, o]) => `${t}|${p}|${o}`));
+      const twice = rows.filter((r) => Number(r[3]) > 1).length;
+      const missing = [...expected].filter((k) => !got.has(k));
+      const extra = [...got].filter((k) => !expected.has(k));
+      assertEquals({ twice, missing: missing.slice(0, 5), extra: extra.slice(0, 5) }, {
+        twice: 0,
+        missing: [],
+        extra: [],
+      });
+      assert(expected.size > 150_000 * (s.records.length / 200_000));
+    } catch (e) {
+      if (proc) {
+        console.error(proc.logs.slice(-30).join("\n"));
+        proc.kill("SIGKILL");
+        await proc.status;
+      }
+      throw e;
+    } finally {
+      await s.cleanup();
     }
   },
 });
