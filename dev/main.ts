@@ -453,7 +453,9 @@ async function serve(run: Run, marker: BackfillMarker | null): Promise<number> {
       signal: liveStop.signal,
       onProgress: (n) => sent = n,
     });
-    out.done(`live traffic: about ${dev.liveEventsPerSec} records/s into Kafka`);
+    out.done(
+      `live traffic: ${dev.liveEventsPerSec} records/s on a daily average (it follows the users' day)`,
+    );
   }
   banner(run, pop.courses[0].id);
   let failure: unknown;
