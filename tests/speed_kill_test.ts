@@ -7,6 +7,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { type ProcessorChild, startProcessor } from "../processors/testing/processor_child.ts";
 import { Scenario, sleep, VIEW_JOB_NAMES } from "../processors/testing/scenario.ts";
+import type { HealthReport } from "../processors/runtime/runtime.ts";
 
 const EVENTS = Number(Deno.env.get("SPEED_KILL_EVENTS") ?? 200_000);
 const KILLS = 5;
@@ -31,22 +32,21 @@ Deno.test({
       const producing = s.produce({ batchSize: 1000 });
       let kills = 0;
       while (kills < KILLS) {
-        // Kill at a random moment once the child is processing.
-        let before = 0;
-        for (let i = 0; i < 400; i++) {
-          const h = await proc.health().catch(() => undefined);
-          if (h && h.partitions.length > 0 && h.lastFlushAt) {
-            before = h.partitions.reduce((n, p) => n + p.nextOffset, 0);
-            break;
-          }
+        // Kill at a random moment once the child is processing (or replaying) records.
+        let seen = 0;
+        for (let i = 0; i < 600 && seen < 500; i++) {
+          const now: HealthReport | undefined = await proc.health().catch(() => undefined);
+          seen = now ? now.stats.records + now.stats.replayed : 0;
           await sleep(50);
         }
-        await sleep(300 + Math.random() * 2_500);
+        await sleep(Math.random() * 2_000);
+        const last: HealthReport | undefined = await proc.health().catch(() => undefined);
+        const before = last ? last.stats.records + last.stats.replayed : -1;
         proc.kill("SIGKILL");
-        const st = await proc.status;
+        const st: Deno.CommandStatus = await proc.status;
         assertEquals(st.signal, "SIGKILL");
         kills++;
-        console.log(`kill ${kills}: after offsets ${before}`);
+        console.log(`kill ${kills}: after ${before} records read by this child`);
         proc = await start();
       }
       await producing;

@@ -17,6 +17,16 @@ function report(status: "ok" | "degraded"): HealthReport {
     cassandra: { state: status === "ok" ? "up" : "down", since: "2026-11-20T00:00:00.000Z" },
     kafka: { state: "connected", since: "2026-11-20T00:00:00.000Z" },
     pendingDeadLetters: 0,
+    stats: {
+      records: 0,
+      applied: 0,
+      invalid: 0,
+      late: 0,
+      duplicates: 0,
+      replayed: 0,
+      rowsWritten: 0,
+      flushes: 0,
+    },
   };
 }
 

@@ -85,6 +85,8 @@ export interface HealthReport {
   cassandra: ComponentHealth;
   kafka: ComponentHealth;
   pendingDeadLetters: number;
+  /** Counters since the process started. */
+  stats: RuntimeStats;
 }
 
 /** Counters since start (also in /metrics). */
@@ -137,7 +139,9 @@ export class StreamRuntime {
   #workers = new Map<string, PartitionWorker>();
   #assigned = new Set<string>();
   #checkpointCache: Map<string, Checkpoint> | undefined;
-  #inFlight: Promise<void> | undefined;
+  /** Completion of the last queued flush; flushes complete strictly in order. */
+  #tail: Promise<void> = Promise.resolve();
+  #queuedFlushes = 0;
   #latency: LatencyTracker;
   #stopping = false;
   /** Once stopping: retries give up after this instant. */
@@ -243,7 +247,7 @@ export class StreamRuntime {
     });
     const every = (ms: number, fn: () => void) => this.#timers.push(setInterval(fn, ms));
     every(this.#cfg.flushIntervalMs, () => {
-      if (!this.#stopping && !this.#inFlight) this.flush().catch(() => {});
+      if (!this.#stopping && this.#queuedFlushes === 0) this.flush().catch(() => {});
     });
     every(this.#o.statusIntervalMs ?? 1000, () => this.#writeStatus());
     let last = { t: this.#now(), records: 0 };
@@ -310,33 +314,45 @@ export class StreamRuntime {
     if (error) throw error;
   }
 
-  /** Flushes now (waits for a flush already in flight first). */
+  /** Flushes now: snapshots every task and waits until that flush (and every earlier one) is stored. */
   flush(): Promise<void> {
     return this.#flushAll({});
   }
 
   async #flushAll(o: { deadlineMs?: number }): Promise<void> {
     const deadline = o.deadlineMs === undefined ? Infinity : this.#now() + o.deadlineMs;
-    await this.#waitInFlight();
     const release = await this.#lock.acquire();
-    let job: FlushJob;
+    let queued: { done: Promise<void> };
     try {
-      job = await this.#snapshot();
+      queued = await this.#startFlush(deadline);
     } finally {
       release();
     }
-    this.#inFlight = this.#complete(job, deadline);
-    try {
-      await this.#inFlight;
-    } finally {
-      this.#inFlight = undefined;
-    }
+    await queued.done;
   }
 
-  async #waitInFlight(heartbeat?: () => Promise<void>): Promise<void> {
-    while (this.#inFlight) {
+  /**
+   * Snapshots every task (call holding the lock) and queues the flush's completion behind every
+   * earlier one: rows, dead letters and checkpoints of flush n are stored only after those of
+   * flush n − 1, so a stored checkpoint never covers unwritten rows of an earlier flush. A flush
+   * that failed for good (only at shutdown) fails every later one.
+   */
+  async #startFlush(deadline: number): Promise<{ done: Promise<void> }> {
+    const job = await this.#snapshot();
+    this.#queuedFlushes++;
+    const done = this.#tail.then(() => this.#complete(job, deadline)).finally(() => {
+      this.#queuedFlushes--;
+    });
+    this.#tail = done;
+    done.catch(() => {}); // observed by the caller or the next flush
+    return { done };
+  }
+
+  /** Waits until no flush is queued, keeping the group membership meanwhile. */
+  async #waitFlushes(heartbeat?: () => Promise<void>): Promise<void> {
+    while (this.#queuedFlushes > 0) {
       const done = await Promise.race([
-        this.#inFlight.then(() => true, () => true),
+        this.#tail.then(() => true, () => true),
         sleep(2_000).then(() => false),
       ]);
       if (!done && heartbeat) await heartbeat().catch(() => {});
@@ -490,7 +506,7 @@ export class StreamRuntime {
       // Flush what was processed, then let the revoked partitions go.
       (async () => {
         try {
-          await this.#flushAll({ deadlineMs: 10_000 });
+          await this.#flushAll({});
         } catch { /* the new owner replays from the last checkpoint */ }
         await this.#lock.run(async () => {
           for (const k of revoked) {
@@ -586,9 +602,8 @@ export class StreamRuntime {
         }
         if (w.pending >= max) {
           // Backpressure: one flush in flight at most; keep the group membership meanwhile.
-          await this.#waitInFlight(heartbeat);
-          const job = await this.#snapshot();
-          this.#inFlight = this.#complete(job, Infinity).finally(() => this.#inFlight = undefined);
+          await this.#waitFlushes(heartbeat);
+          await this.#startFlush(Infinity);
         }
       }
       // kafkajs fetches on from the last resolved offset (committed offsets trail far behind).
@@ -598,7 +613,7 @@ export class StreamRuntime {
     } finally {
       release();
     }
-    if (flushNow && !this.#inFlight && !this.#stopping) this.flush().catch(() => {});
+    if (flushNow && this.#queuedFlushes === 0 && !this.#stopping) this.flush().catch(() => {});
   }
 
   /** The first offset still in the log (for jobs without a checkpoint), cached per assignment. */
@@ -778,6 +793,7 @@ export class StreamRuntime {
       cassandra: this.#cassandra,
       kafka: this.#kafka,
       pendingDeadLetters: this.#dlq.queued,
+      stats: { ...this.#stats },
     };
   }
 }
