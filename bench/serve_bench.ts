@@ -8,8 +8,8 @@
  * process (production mode, bearer token), and drives it with autocannon at fixed concurrency:
  * a trivial `{ __typename }` reference, a 24-hour HOUR eventCounts crossing batchThrough, a 7-day
  * DAY courseEngagement and userSegment lookups. Prints req/s, p50/p99 latency, the serving
- * process's peak RSS and each query's throughput as a ratio of the reference's (run first and
- * last; the ratio uses their mean).
+ * process's peak RSS and each query's throughput as a ratio of the reference's. Scenarios are
+ * interleaved in rounds and medians reported, so load from other processes skews them alike.
  */
 import autocannon from "autocannon";
 import { Buffer } from "node:buffer";
@@ -30,9 +30,11 @@ import { DAY_MS, floorDay, floorHour, HOUR_MS, isoDate, MINUTE_MS } from "../sha
 export interface ServeBenchOptions {
   /** Concurrent connections; default 16. */
   connections?: number;
-  /** Seconds per scenario (after a 2 s warm-up); default 10. */
+  /** Seconds per scenario in total, split over the rounds (after a 3 s warm-up); default 15. */
   durationSec?: number;
-  /** Generated events per second of event time; default 0.15 (about 90 000 over 7 days). */
+  /** Rounds through all scenarios; default 3. */
+  rounds?: number;
+  /** Generated events per second of event time; default 0.1 (about 60 000 over 7 days). */
   rate?: number;
 }
 
@@ -172,7 +174,8 @@ async function waitReady(base: string, child: Deno.ChildProcess): Promise<void> 
  */
 export async function runServeBench(options: ServeBenchOptions = {}): Promise<ServeBenchResult> {
   const connections = options.connections ?? 16;
-  const duration = options.durationSec ?? 10;
+  const duration = options.durationSec ?? 15;
+  const rounds = options.rounds ?? 3;
   const log = createLogger({ name: "serve-bench", level: "info" });
   const servers = await ensureLocalServers({ allowForeign: true, log });
   const id = `b${crypto.randomUUID().slice(0, 8)}`;
@@ -201,7 +204,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
     const start = today - 6 * DAY_MS;
     const end = now - MINUTE_MS;
     const hoursToday = Math.max(1, Math.floor((now - 2 * MINUTE_MS - today) / HOUR_MS) - 1);
-    log.info("generating and publishing 7 days", { rate: options.rate ?? 0.15 });
+    log.info("generating and publishing 7 days", { rate: options.rate ?? 0.1 });
     const records = withOffsets(generate({
       seed: 42,
       users: 2000,
@@ -209,7 +212,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
       startMs: start,
       endMs: end,
       now: end,
-      eventsPerSecond: options.rate ?? 0.15,
+      eventsPerSecond: options.rate ?? 0.1,
       tooLarge: false,
     }));
     await writeMasterDataset(cfg, records, end);
@@ -286,41 +289,45 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
         throw new Error(`${s.name}: ${r.status} ${JSON.stringify(json.errors)}`);
       }
     }
-    const results: ScenarioResult[] = [];
-    const runs = [...scenarios, { ...scenarios[0], name: `${scenarios[0].name} (again)` }];
-    for (const s of runs) {
+    // Rounds cycle through every scenario, so a change in the machine's load (other processes)
+    // hits all of them alike; each figure is the median over the rounds.
+    const run = (s: (typeof scenarios)[number], seconds: number) => {
       let i = 0;
-      const run = (seconds: number) =>
-        autocannon({
-          url: `${base}/graphql`,
-          connections,
-          duration: seconds,
-          requests: [{
-            method: "POST",
-            headers,
-            setupRequest: (req: Record<string, unknown>) => ({ ...req, body: s.body(i++) }),
-          }],
-        });
-      await run(3); // warm-up: JIT, caches
-      const r = await run(duration);
-      results.push({
-        name: s.name,
-        requestsPerSec: r.requests.average,
-        p50Ms: r.latency.p50,
-        p99Ms: r.latency.p99,
-        errors: r.errors + r.non2xx + r.timeouts,
-        ratio: 0,
+      return autocannon({
+        url: `${base}/graphql`,
+        connections,
+        duration: seconds,
+        requests: [{
+          method: "POST",
+          headers,
+          setupRequest: (req: Record<string, unknown>) => ({ ...req, body: s.body(i++) }),
+        }],
       });
+    };
+    for (const s of scenarios) await run(s, 3); // warm-up: JIT, caches
+    const per = scenarios.map(() => [] as Awaited<ReturnType<typeof run>>[]);
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < scenarios.length; k++) {
+        per[k].push(await run(scenarios[k], Math.max(1, Math.round(duration / rounds))));
+      }
     }
-    // The reference runs first and last; the ratio is against the mean of both, which also shows
-    // how much the machine's load drifted during the run.
-    const refRuns = [results[0], results[results.length - 1]];
-    const refRps = (refRuns[0].requestsPerSec + refRuns[1].requestsPerSec) / 2;
-    for (const r of results) r.ratio = r.requestsPerSec / refRps;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const results: ScenarioResult[] = scenarios.map((s, k) => ({
+      name: s.name,
+      requestsPerSec: median(per[k].map((r) => r.requests.average)),
+      p50Ms: median(per[k].map((r) => r.latency.p50)),
+      p99Ms: median(per[k].map((r) => r.latency.p99)),
+      errors: per[k].reduce((n, r) => n + r.errors + r.non2xx + r.timeouts, 0),
+      ratio: 0,
+    }));
+    for (const r of results) r.ratio = r.requestsPerSec / results[0].requestsPerSec;
+    const spread = per[0].map((r) => Math.round(r.requests.average));
     const peakRssBytes = peakRss(child.pid);
     console.log(
-      `\nserving benchmark: ${connections} connections, ${duration} s per scenario, ` +
-        `batchThrough ${iso(B)}, serving peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+      `\nserving benchmark: ${connections} connections, ${rounds} rounds × ` +
+        `${Math.round(duration / rounds)} s per scenario (medians), batchThrough ${iso(B)}, ` +
+        `serving peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB, ` +
+        `reference req/s per round ${spread.join(" / ")}`,
     );
     console.table(results.map((r) => ({
       scenario: r.name,
@@ -349,6 +356,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
 if (import.meta.main) {
   await runServeBench({
     connections: Number(Deno.env.get("BENCH_CONNECTIONS") ?? 16),
-    durationSec: Number(Deno.env.get("BENCH_DURATION_SEC") ?? 10),
+    durationSec: Number(Deno.env.get("BENCH_DURATION_SEC") ?? 15),
+    rounds: Number(Deno.env.get("BENCH_ROUNDS") ?? 3),
   });
 }

@@ -9,7 +9,7 @@ export interface ServingVariables {
   requestId: string;
   /** Filled by GraphQL plugins, logged by {@link requestLog}. */
   requestInfo: RequestInfo;
-  /** Aborted when the request times out or the client goes away. */
+  /** Aborted when the request times out. */
   signal: AbortSignal;
 }
 
