@@ -46,6 +46,12 @@ export interface LateByView {
   byTopic: Record<string, number>;
 }
 
+/** Ids the page asks GraphQL about. */
+interface Entities {
+  courses: string[];
+  assessments: string[];
+}
+
 /** One part of the answer, or why it could not be read. */
 export type Part<T> = { ok: T } | { error: string };
 
@@ -56,7 +62,7 @@ export interface DashboardStatus {
   lateSince: string;
   dlq: Part<{ total: number; topics: DlqCount[] }>;
   late: Part<{ total: number; views: LateByView[]; byHour: { hour: string; late: number }[] }>;
-  entities: Part<{ courses: string[]; assessments: string[] }>;
+  entities: Part<Entities>;
 }
 
 /** Options of {@link createDashboardData}; each has a real default. */
@@ -73,6 +79,8 @@ export interface DashboardDataOptions {
   lateWindowHours?: number;
   /** Batch days (newest first) whose view keys are listed; default 2. */
   batchDays?: number;
+  /** The course and assessment lists are reused for this long; default 60000 ms. */
+  entitiesCacheMs?: number;
 }
 
 /** Reads {@link DashboardStatus}; `close()` releases the clients it created. */
@@ -210,7 +218,18 @@ export function createDashboardData(
     return summariseLate(rows);
   }
 
-  async function entities() {
+  let entitiesCached: { at: number; value: Promise<Entities> } | undefined;
+  function entities(): Promise<Entities> {
+    const at = now();
+    if (!entitiesCached || at - entitiesCached.at >= (options.entitiesCacheMs ?? 60_000)) {
+      const value = readEntities();
+      entitiesCached = { at, value };
+      value.catch(() => entitiesCached = undefined);
+    }
+    return entitiesCached.value;
+  }
+
+  async function readEntities(): Promise<Entities> {
     const union = async (table: string, view: string, column: string) => {
       const [rt, batch] = await Promise.all([
         distinctKeys(cassandra, table, column),
