@@ -88,7 +88,17 @@ export function createServingApp(options: ServingAppOptions): ServingApp {
   );
   app.on(["GET", "POST", "OPTIONS"], endpoint, async (c) => {
     const signal = c.get("signal");
-    const request = new Request(c.req.raw, { signal });
+    // A new Request rather than `new Request(raw, …)`, which would read raw.signal and make
+    // Deno.serve print a plain-text "legacy abort" warning into the JSON log stream.
+    const raw = c.req.raw;
+    const request = new Request(raw.url, {
+      method: raw.method,
+      headers: raw.headers,
+      body: raw.body,
+      signal,
+      // @ts-ignore: `duplex` is required for a streamed body but missing from the DOM typings
+      duplex: "half",
+    });
     try {
       return await yoga.fetch(request, { requestInfo: c.get("requestInfo") });
     } catch (e) {
