@@ -57,6 +57,8 @@ export function createServing(cfg: ResolvedConfig, options: ServingOptions): Ser
     batch,
     realtime,
     retentionMs: cfg.realtimeTtlSeconds * 1000,
+    onRealtimeError: (error) =>
+      logger.error("realtime status unreadable; answering without it", { error }),
     ...(options.now ? { now: options.now } : {}),
   });
   const metrics = new Registry();

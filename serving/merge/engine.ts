@@ -55,6 +55,11 @@ export interface MergeEngineOptions {
   now?: () => number;
   /** Summed batch parts of DAY buckets kept in memory; default 20000. */
   batchPartCacheSize?: number;
+  /**
+   * Called when the realtime status cannot be read; the answer then treats realtime as covering
+   * nothing (its part of the range becomes gaps). Default: ignore.
+   */
+  onRealtimeError?: (error: unknown) => void;
 }
 
 /** What every answer shares: one batch version, one realtime status and one `now`. */
@@ -125,7 +130,11 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     const at = now();
     const [snapshot, status] = await Promise.all([
       options.batch.snapshot(),
-      options.realtime.status(),
+      options.realtime.status().catch((e: unknown) => {
+        // Realtime unreachable: answer from batch and list the rest as gaps, rather than fail.
+        options.onRealtimeError?.(e);
+        return { watermark: null, newestEventTime: null, live: false, lag: [] };
+      }),
     ]);
     const coverage = coverageAt({
       now: at,

@@ -435,3 +435,27 @@ Deno.test("a DAY's batch part is summed once per batch version, and a new versio
   assert.ok(batch.reads > reads);
   assert.deepStrictEqual(c.points.map((p) => p.figures.enrollments), [124, 24]);
 });
+
+Deno.test("an unreachable realtime store leaves batch answers with the rest listed as gaps", async () => {
+  const batch = new MemoryBatchStore().publish(H(0), H(10));
+  batch.add("courseEngagement", "c", H(9), course(5));
+  const errors: unknown[] = [];
+  const realtime = new MemoryRealtimeStore();
+  realtime.status = () => Promise.reject(new Error("cassandra down"));
+  const engine = createMergeEngine({
+    batch,
+    realtime,
+    now: () => H(12),
+    onRealtimeError: (e) => errors.push(e),
+  });
+  const a = await engine.series("courseEngagement", { courseId: "c" }, {
+    from: H(8),
+    to: H(12),
+    granularity: "HOUR",
+  });
+  assert.deepStrictEqual(a.total.figures.enrollments, 5);
+  assert.deepStrictEqual(a.provenance.gaps, [{ start: H(10), end: H(12) }]);
+  assert.deepStrictEqual(a.provenance.complete, false);
+  assert.deepStrictEqual(a.provenance.realtimeWatermark, null);
+  assert.equal(errors.length, 1);
+});
