@@ -9,6 +9,7 @@ function report(status: "ok" | "degraded"): HealthReport {
     reasons: status === "ok" ? [] : ["write rows failing: connection refused"],
     consumerGroup: "g",
     clientId: "h:1",
+    assignedPartitions: 1,
     jobs: { video_views: { partitions: ["video_topic/0"], lastCheckpointAt: null } },
     partitions: [],
     lastFlushAt: null,

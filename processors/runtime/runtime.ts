@@ -69,6 +69,8 @@ export interface HealthReport {
   reasons: string[];
   consumerGroup: string;
   clientId: string;
+  /** Partitions the group assigned to this process (workers start on their first records). */
+  assignedPartitions: number;
   jobs: Record<string, { partitions: string[]; lastCheckpointAt: string | null }>;
   partitions: {
     topic: string;
@@ -142,6 +144,10 @@ export class StreamRuntime {
   /** Completion of the last queued flush; flushes complete strictly in order. */
   #tail: Promise<void> = Promise.resolve();
   #queuedFlushes = 0;
+  #committing = false;
+  /** Consumer group generation (GROUP_JOIN count) and the generation each worker was set up in. */
+  #generation = 0;
+  #workerGen = new Map<string, number>();
   #latency: LatencyTracker;
   #stopping = false;
   /** Once stopping: retries give up after this instant. */
@@ -348,15 +354,24 @@ export class StreamRuntime {
     return { done };
   }
 
-  /** Waits until no flush is queued, keeping the group membership meanwhile. */
-  async #waitFlushes(heartbeat?: () => Promise<void>): Promise<void> {
+  /**
+   * Waits until no flush is queued, keeping the group membership meanwhile; gives up (false) as
+   * soon as `abort()` says so (a rebalance needs the batch handler to return).
+   */
+  async #waitFlushes(
+    heartbeat?: () => Promise<void>,
+    abort: () => boolean = () => false,
+  ): Promise<boolean> {
+    let beat = this.#now();
     while (this.#queuedFlushes > 0) {
-      const done = await Promise.race([
-        this.#tail.then(() => true, () => true),
-        sleep(2_000).then(() => false),
-      ]);
-      if (!done && heartbeat) await heartbeat().catch(() => {});
+      if (abort()) return false;
+      await Promise.race([this.#tail.catch(() => {}), sleep(250)]);
+      if (heartbeat && this.#now() - beat >= 2_000) {
+        beat = this.#now();
+        await heartbeat().catch(() => {});
+      }
     }
+    return true;
   }
 
   /** Snapshots every partition's flush (call holding the lock). */
@@ -414,7 +429,8 @@ export class StreamRuntime {
     await this.#retry("store checkpoints", () => this.#o.checkpoints.store(changed), deadline);
     for (const mark of marks) mark();
     for (const e of changed) this.#lastCheckpointAt.set(e.job, written);
-    await this.#commit();
+    // Not awaited: a commit waits for a rebalance to finish, which may wait for this flush.
+    this.#commit();
     const t = this.#now();
     this.#lastFlushAt = t;
     this.#lastFlushMs = t - job.startedAt;
@@ -422,7 +438,12 @@ export class StreamRuntime {
     this.#stats.flushes++;
   }
 
-  async #commit(): Promise<void> {
+  /**
+   * Commits the earliest replay offset of every owned partition (where a new owner starts
+   * reading). Commits only save re-reading: at most one runs at a time and none is awaited.
+   */
+  #commit(): void {
+    if (this.#committing) return;
     const offsets = [];
     for (const w of this.#workers.values()) {
       const o = w.commitOffset();
@@ -431,12 +452,11 @@ export class StreamRuntime {
       }
     }
     if (offsets.length === 0) return;
-    try {
-      await this.#consumer.commitOffsets(offsets);
-    } catch (e) {
+    this.#committing = true;
+    this.#consumer.commitOffsets(offsets).catch((e) => {
       // During a rebalance the commit may be refused; the next flush commits again.
       this.#log.debug("offset commit failed", { error: errText(e) });
-    }
+    }).finally(() => this.#committing = false);
   }
 
   /** Runs `fn` until it succeeds (or the deadline passes), backing off and pausing consumption. */
@@ -492,32 +512,54 @@ export class StreamRuntime {
     for (const [topic, parts] of Object.entries(assignment)) {
       for (const p of parts) next.add(`${topic}|${p}`);
     }
-    const revoked = [...this.#workers.keys()].filter((k) => !next.has(k));
     this.#assigned = next;
-    this.#checkpointCache = undefined;
+    this.#generation++;
     this.#lowOffsets.clear();
+    this.#checkpointCache = undefined;
     this.#setKafka("connected");
     this.#log.info("partitions assigned", {
       memberId,
       partitions: next.size,
-      revoked: revoked.length,
+      generation: this.#generation,
     });
-    if (revoked.length > 0) {
-      // Flush what was processed, then let the revoked partitions go.
-      (async () => {
-        try {
-          await this.#flushAll({});
-        } catch { /* the new owner replays from the last checkpoint */ }
-        await this.#lock.run(async () => {
-          for (const k of revoked) {
-            if (this.#assigned.has(k)) continue;
-            const w = this.#workers.get(k);
-            this.#workers.delete(k);
-            await w?.close();
-          }
-        });
-      })();
+    // Every partition restarts from its stored checkpoint after a rebalance (recovery and
+    // scale-out are one mechanism); flush what was processed first so the replay is short.
+    if (this.#workers.size > 0) {
+      this.#lock.run(() => this.#retireStale()).catch((e) =>
+        this.#log.warn("retiring partitions after a rebalance failed", { error: errText(e) })
+      );
     }
+  }
+
+  /**
+   * Flushes, then closes and forgets every worker of an earlier group generation (call holding
+   * the lock). A kept worker could miss records: its partition may have been processed elsewhere
+   * meanwhile, and Kafka resumes it from that owner's committed offset.
+   */
+  async #retireStale(heartbeat?: () => Promise<void>): Promise<void> {
+    const gen = this.#generation;
+    const stale = [...this.#workers].filter(([k]) => this.#workerGen.get(k) !== gen);
+    if (stale.length === 0) return;
+    const { done } = await this.#startFlush(Infinity);
+    let beat = this.#now();
+    for (;;) {
+      const ok = await Promise.race([
+        done.then(() => true, () => true),
+        sleep(250).then(() => false),
+      ]);
+      if (ok) break;
+      if (heartbeat && this.#now() - beat >= 2_000) {
+        beat = this.#now();
+        await heartbeat().catch(() => {});
+      }
+    }
+    for (const [k, w] of stale) {
+      this.#workers.delete(k);
+      this.#workerGen.delete(k);
+      await w.close();
+    }
+    this.#checkpointCache = undefined;
+    this.#log.info("partitions retired after a rebalance", { partitions: stale.length });
   }
 
   async #eachBatch(p: {
@@ -533,7 +575,16 @@ export class StreamRuntime {
     let flushNow = false;
     const release = await this.#lock.acquire();
     try {
+      await this.#retireStale(heartbeat);
       let w = this.#workers.get(key);
+      if (w && w.position >= 0 && Number(batch.messages[0].offset) > w.position) {
+        this.#log.warn("offset gap: records skipped by Kafka", {
+          topic: batch.topic,
+          partition: batch.partition,
+          expected: w.position,
+          got: Number(batch.messages[0].offset),
+        });
+      }
       if (!w) {
         w = await this.#initWorker(batch.topic, batch.partition, heartbeat);
         if (!w) return;
@@ -602,7 +653,8 @@ export class StreamRuntime {
         }
         if (w.pending >= max) {
           // Backpressure: one flush in flight at most; keep the group membership meanwhile.
-          await this.#waitFlushes(heartbeat);
+          const stop = () => !isRunning() || isStale() || this.#stopping;
+          if (!(await this.#waitFlushes(heartbeat, stop))) break;
           await this.#startFlush(Infinity);
         }
       }
@@ -662,6 +714,7 @@ export class StreamRuntime {
           now: this.#now,
         });
         this.#workers.set(`${topicName}|${partition}`, w);
+        this.#workerGen.set(`${topicName}|${partition}`, this.#generation);
         this.#reasons.delete("partition set-up");
         this.#setCassandra("up");
         this.#log.info("partition ready", {
@@ -768,6 +821,7 @@ export class StreamRuntime {
       reasons,
       consumerGroup: this.#cfg.consumerGroup,
       clientId: this.#clientId,
+      assignedPartitions: this.#assigned.size,
       jobs,
       partitions: [...this.#workers.values()].map((w) => ({
         topic: w.topicName,
