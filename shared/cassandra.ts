@@ -5,7 +5,13 @@
  */
 
 import { Buffer } from "node:buffer";
-import { Client, type ClientOptions, type QueryOptions, type types } from "cassandra-driver";
+import {
+  Client,
+  type ClientOptions,
+  policies,
+  type QueryOptions,
+  type types,
+} from "cassandra-driver";
 import type { ResolvedConfig } from "./config.ts";
 
 /** The part of the configuration a Cassandra client needs. */
@@ -22,6 +28,12 @@ export interface CassandraClientOptions {
   readTimeoutMs?: number;
   /** Connect time-out; default 5000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Longest wait between reconnection attempts to a host that went down (exponential from 500 ms);
+   * default 10000 ms, so writers recover within seconds of Cassandra coming back (the driver's own
+   * default grows to 10 minutes).
+   */
+  maxReconnectDelayMs?: number;
 }
 
 /**
@@ -42,6 +54,13 @@ export function createCassandraClient(
       readTimeout: opts.readTimeoutMs ?? 12_000,
     },
     queryOptions: { prepare: true },
+    policies: {
+      reconnection: new policies.reconnection.ExponentialReconnectionPolicy(
+        500,
+        opts.maxReconnectDelayMs ?? 10_000,
+        false,
+      ),
+    },
   };
   if (opts.keyspace !== false) options.keyspace = cfg.cassandraKeyspace;
   return new Client(options);
