@@ -3,7 +3,8 @@
  * ports; the shared local Kafka and Cassandra): the first run puts a past day into the archive,
  * publishes it and serves it; the printed example `curl` commands answer without errors; the
  * dashboard is served; Ctrl-C (SIGINT) stops everything it started, leaving no process behind;
- * a second run skips the past days and starts again.
+ * a second run skips the past days and starts again; Ctrl-C in the middle of the past days leaves
+ * the archive empty and nothing running.
  */
 import assert from "node:assert/strict";
 import { processesWithEnv } from "../dev/children.ts";
@@ -131,6 +132,21 @@ Deno.test({
       }
       assert.deepEqual(processesWithEnv("EDU_DEV_TEST_MARK", mark), [], "processes left behind");
     });
+
+    await t.step(
+      "Ctrl-C during the past days: nothing half-written, nothing left running",
+      async () => {
+        const dev = new DevRun({ ...childEnv, DEV_BACKFILL_EVENTS_PER_SEC: "5" }, ["--reset"]);
+        await dev.waitFor(/past days: \d+ %/, 300_000);
+        assert.equal(await dev.interrupt(), 0, dev.output);
+        assert.match(dev.output, /! interrupted/);
+        assert.match(dev.output, /✓ everything this run started has stopped/);
+        assert.deepEqual(processesWithEnv("EDU_DEV_TEST_MARK", mark), [], "processes left behind");
+        const left = [];
+        for await (const e of Deno.readDir(env.cfg.dataDir)) left.push(e.name);
+        assert.deepEqual(left, [], "the archive must stay empty after an interrupted backfill");
+      },
+    );
   } finally {
     for (const pid of processesWithEnv("EDU_DEV_TEST_MARK", mark)) {
       try {
