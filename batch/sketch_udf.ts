@@ -30,15 +30,14 @@ function listFunction<T>(
     specialHandling: true, // NULL input reaches us (→ empty sketch)
     mainFunction: (_info, input, output) => {
       const lists = input.getColumnVector(0) as DuckDBListVector;
-      const child = lists.childVector;
       const items: T[] = [];
       for (let i = 0; i < input.rowCount; i++) {
         items.length = 0;
-        if (lists.getEntryLength(i) > 0) {
-          const off = lists.getEntryOffset(i);
-          const len = lists.getEntryLength(i);
-          for (let j = 0; j < len; j++) {
-            const v = child.getItem(off + j);
+        // null for a NULL list (whose entry offset and length are undefined memory)
+        const list = lists.getItemVector(i);
+        if (list) {
+          for (let j = 0; j < list.itemCount; j++) {
+            const v = list.getItem(j);
             if (v !== null) items.push(v as T);
           }
         }

@@ -152,20 +152,31 @@ export async function loadEvents(
   }
   const list = files.map((f) => lit(f.path)).join(", ");
   const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
-    hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
+    hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER},
+    filename = true, file_row_number = true)`;
   const select = COLUMNS.map((c) => `CAST("${c}" AS ${TYPES[c] ?? "VARCHAR"}) AS "${c}"`).join(
     ", ",
   );
+  // The first copy by (kafka_ts, partition, offset); the file position breaks ties, so even two
+  // archived copies of one offset count once.
+  const first = (t: string) =>
+    `{'k': ${t}.kafka_ts, 'p': ${t}."partition", 'o': ${t}."offset", 'f': ${t}.filename,
+      'r': ${t}.file_row_number}`;
   let rowsRead: number;
   try {
     rowsRead = await scalar(conn, `SELECT count(*) FROM ${source}`);
-    // One pass: read, keep the first copy of each (topic, event_id).
+    // One read; a hash aggregate finds the (few) duplicated keys and their first copy.
     await conn.run(`
       CREATE OR REPLACE TEMP TABLE ev AS
+      WITH r AS (SELECT ${select}, filename, file_row_number FROM ${source}),
+      d AS (
+        SELECT topic, event_id, min(${first("r")}) AS k FROM r
+        GROUP BY topic, event_id HAVING count(*) > 1
+      )
       SELECT *, ${extra} FROM (
-        SELECT ${select} FROM ${source}
-        QUALIFY row_number() OVER (
-          PARTITION BY topic, event_id ORDER BY kafka_ts, "partition", "offset") = 1
+        SELECT r.* EXCLUDE (filename, file_row_number)
+        FROM r LEFT JOIN d ON r.topic = d.topic AND r.event_id = d.event_id
+        WHERE d.k IS NULL OR d.k = ${first("r")}
       )`);
   } catch (e) {
     throw await blame(conn, files, e as Error);

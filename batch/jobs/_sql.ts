@@ -14,12 +14,13 @@ export function countIf(cond: string): string {
 }
 
 /**
- * Sum of a DOUBLE expression that does not depend on how DuckDB splits the work (a parallel sum
- * adds in varying order, so re-runs could differ in the last bit): added in (partition, offset)
- * order, 0 when there is nothing to add.
+ * Sum of a DOUBLE expression that does not depend on row order (DuckDB adds doubles in parallel,
+ * in varying order, so re-runs could differ in the last bit): each value is taken as
+ * DECIMAL(38, 12) (exact for up to 12 decimals, else within 5e-13) and added exactly; 0 when
+ * there is nothing to add.
  */
 export function orderedSum(expr: string): string {
-  return `coalesce(sum(${expr} ORDER BY "partition", "offset"), 0)::DOUBLE`;
+  return `coalesce(sum((${expr})::DECIMAL(38, 12)), 0)::DOUBLE`;
 }
 
 /** Percent of a graded assessment, computed like the speed layer: 100 · score / max_score. */

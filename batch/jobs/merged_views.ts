@@ -88,15 +88,15 @@ export const courseEngagement: ViewDef = {
   ],
   sortKey: ["course_id", "hour"],
   sql: () => `
+    SELECT *, hll_sketch(users) AS active_users, len(users) AS active_users_exact FROM (
     SELECT course_id, hs AS hour,
       ${countIf("tk = 'COURSE' AND action = 'enrolled'")} AS enrollments,
       ${countIf("tk = 'COURSE' AND action = 'unenrolled'")} AS unenrollments,
       ${countIf("tk = 'COURSE' AND action = 'completed'")} AS completions,
       ${countIf("tk = 'COURSE' AND action = 'progress'")} AS progress_events,
-      hll_sketch(list(DISTINCT user_id)) AS active_users,
-      count(DISTINCT user_id) AS active_users_exact
+      list(DISTINCT user_id) AS users
     FROM d_ev WHERE tk IN ('COURSE', 'VIDEO', 'ASSESSMENT') AND course_id IS NOT NULL
-    GROUP BY course_id, hs`,
+    GROUP BY course_id, hs)`,
 };
 
 /** Per-video views per hour (`videoViews`). */
@@ -117,15 +117,15 @@ export const videoViews: ViewDef = {
   ],
   sortKey: ["video_id", "hour"],
   sql: () => `
+    SELECT *, hll_sketch(users) AS unique_viewers, len(users) AS unique_viewers_exact FROM (
     SELECT video_id, hs AS hour,
       ${countIf("action = 'play'")} AS plays,
       ${countIf("action = 'pause'")} AS pauses,
       ${countIf("action = 'complete'")} AS completes,
       ${orderedSum("CASE WHEN action = 'heartbeat' THEN watched_sec END")} AS watch_seconds,
-      hll_sketch(list(DISTINCT user_id)) AS unique_viewers,
-      count(DISTINCT user_id) AS unique_viewers_exact
+      list(DISTINCT user_id) AS users
     FROM d_ev WHERE tk = 'VIDEO'
-    GROUP BY video_id, hs`,
+    GROUP BY video_id, hs)`,
 };
 
 /** Per-assessment scores per hour (`assessmentScores`). */
