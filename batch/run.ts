@@ -159,7 +159,7 @@ async function runDay(
       log?.warn("hours not ended yet are not published", { hours: plan.notYet });
     }
     if (skipped.length > 0) log?.info("day incomplete: daily views skipped", { views: skipped });
-    if (plan.hours.length === 0) {
+    if (plan.hours.length === 0 || views.length === 0) {
       return {
         date,
         runId,

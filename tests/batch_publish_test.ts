@@ -210,6 +210,14 @@ Deno.test("an hour run publishes that hour; daily views wait for the whole day",
     assertEquals(Object.keys(m.hours), [`${DATE}T05`]);
     assertEquals(m.days[DATE].views.daily_summary, undefined);
     assertEquals(await totalAppEvents(cfg, m), 4);
+    // Only daily jobs for an incomplete day: nothing to publish.
+    const [daily] = await runBatch(cfg, {
+      dates: [DATE],
+      hours: { [DATE]: [7] },
+      jobs: ["daily_summary"],
+    }, OPTS);
+    assertEquals([daily.hours, daily.skipped], [[], ["daily_summary"]]);
+    assertEquals(await readManifest(cfg.outputsDir), m);
     await runBatch(cfg, { dates: [DATE], hours: { [DATE]: [6] } }, OPTS);
     m = await readManifest(cfg.outputsDir);
     assertEquals(Object.keys(m.hours), [`${DATE}T05`, `${DATE}T06`]);
