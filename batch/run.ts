@@ -26,8 +26,11 @@ import {
 import { registerSketchFunctions } from "./sketch_udf.ts";
 import { loadEvents, type LoadStats } from "./source.ts";
 
-/** Rows per Parquet row group of a view file (a lookup reads one row group). */
-export const ROW_GROUP_SIZE = 8192;
+/**
+ * Target rows per Parquet row group of a view file. DuckDB may append a short remainder to a row
+ * group, so with 4096 every group stays below 8192 rows (a lookup reads one small row group).
+ */
+export const ROW_GROUP_SIZE = 4096;
 
 /** What to compute. */
 export interface BatchRequest {

@@ -18,6 +18,7 @@ import {
 } from "../batch/outputs.ts";
 import { sha256File, STAGING_DIR } from "../batch/publish.ts";
 import { runBatch } from "../batch/run.ts";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { ArchiveReadError } from "../batch/source.ts";
 
 const DATE = "2025-06-02";
@@ -314,5 +315,36 @@ Deno.test("two runs of the same day: the second fails naming the holder, or wait
     assertEquals(await totalAppEvents(cfg, m), 40);
     await assertConsistent(cfg, m);
     assertEquals((await listArchiveFiles(cfg.dataDir)).length > 0, true);
+  });
+});
+
+Deno.test("view files are sorted by entity key then hour, in row groups of at most 8192 rows", async () => {
+  await withOutputs(async (cfg) => {
+    await writeArchive(cfg.dataDir, rowsFor(cfg, 20_000, { prefix: "a", users: 9_000 }));
+    await runBatch(cfg, { dates: [DATE], jobs: ["views"] }, OPTS);
+    const m = await readManifest(cfg.outputsDir);
+    const path = `${cfg.outputsDir}/${m.days[DATE].views.user_activity.file}`;
+    const db = await DuckDBInstance.create(":memory:");
+    const conn = await db.connect();
+    try {
+      const groups = (await conn.runAndReadAll(
+        `SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata('${path}')`,
+      )).getRows().map(([, n]) => Number(n));
+      assert(groups.length >= 2, `row groups: ${groups}`);
+      assert(groups.every((n) => n <= 8192), `row groups: ${groups}`);
+      const rows = plainRows(await readView(cfg.outputsDir, m, "user_activity", DATE));
+      assertEquals(groups.reduce((a, b) => a + b, 0), rows.length);
+      for (let i = 1; i < rows.length; i++) {
+        const [a, b] = [rows[i - 1], rows[i]];
+        assert(
+          (a.user_id as string) < (b.user_id as string) ||
+            (a.user_id === b.user_id && (a.hour as number) < (b.hour as number)),
+          `row ${i} out of order`,
+        );
+      }
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
   });
 });
