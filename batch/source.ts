@@ -165,19 +165,28 @@ export async function loadEvents(
   let rowsRead: number;
   try {
     rowsRead = await scalar(conn, `SELECT count(*) FROM ${source}`);
-    // One read; a hash aggregate finds the (few) duplicated keys and their first copy.
+    // Duplicates are few: candidates by a 64-bit hash of the key (an integer aggregate over
+    // narrow columns), then the exact (topic, event_id) groups among them with their first copy,
+    // then one full read that drops every other copy.
+    await conn.run(`
+      CREATE OR REPLACE TEMP TABLE dup_hash AS
+      SELECT topic, hash(event_id) AS h FROM ${source} GROUP BY ALL HAVING count(*) > 1`);
+    await conn.run(`
+      CREATE OR REPLACE TEMP TABLE dup AS
+      SELECT r.topic, r.event_id, min(${first("r")}) AS k
+      FROM (SELECT topic, event_id, kafka_ts, "partition", "offset", filename, file_row_number
+        FROM ${source}) r
+      SEMI JOIN dup_hash c ON r.topic = c.topic AND hash(r.event_id) = c.h
+      GROUP BY r.topic, r.event_id HAVING count(*) > 1`);
     await conn.run(`
       CREATE OR REPLACE TEMP TABLE ev AS
-      WITH r AS (SELECT ${select}, filename, file_row_number FROM ${source}),
-      d AS (
-        SELECT topic, event_id, min(${first("r")}) AS k FROM r
-        GROUP BY topic, event_id HAVING count(*) > 1
-      )
       SELECT *, ${extra} FROM (
         SELECT r.* EXCLUDE (filename, file_row_number)
-        FROM r LEFT JOIN d ON r.topic = d.topic AND r.event_id = d.event_id
+        FROM (SELECT ${select}, filename, file_row_number FROM ${source}) r
+        LEFT JOIN dup d ON r.topic = d.topic AND r.event_id = d.event_id
         WHERE d.k IS NULL OR d.k = ${first("r")}
       )`);
+    for (const t of ["dup_hash", "dup"]) await conn.run(`DROP TABLE ${t}`);
   } catch (e) {
     throw await blame(conn, files, e as Error);
   }
