@@ -62,16 +62,18 @@ Deno.test({
     const env = isolatedTestEnv();
     await env.setup();
     const kafka = createKafka(env.cfg, "enrichment-sink-test", { logLevel: "nothing" });
+    // The isolated source topic: it exists on a fresh broker (setup() created it).
+    const source = env.cfg.topics.VIDEO;
     const options = { outputTopic: env.enrichedTopic, consumerGroup: env.cfg.consumerGroup };
     const sinkA = kafkaEnrichedSink(kafka, options);
     const sinkB = kafkaEnrichedSink(kafka, options);
     const zombie = createProducer(kafka, {
-      transactionalId: transactionalId(env.cfg.consumerGroup, "video_topic", 2),
+      transactionalId: transactionalId(env.cfg.consumerGroup, source, 2),
       idempotent: true,
       maxInFlightRequests: 1,
     });
     try {
-      const a = await sinkA.open("video_topic", 2);
+      const a = await sinkA.open(source, 2);
       assertEquals(a.committedNext, undefined);
       await a.commit([message(0, "u1"), message(1, "u2"), message(2, "u1")], 3);
       assertEquals(a.committedNext, 3);
@@ -82,7 +84,7 @@ Deno.test({
       await tx.send({ topic: env.enrichedTopic, messages: [message(99, "ghost")] });
 
       // The next owner: fences both, aborts the open transaction, resumes at offset 3.
-      const b = await sinkB.open("video_topic", 2);
+      const b = await sinkB.open(source, 2);
       assertEquals(b.committedNext, 3);
       await rejects(a.commit([message(3, "u1")], 4));
       await rejects(tx.commit());
@@ -106,10 +108,10 @@ Deno.test({
       const byKey = got.filter((m) => m.key!.toString() === "u1").length;
       assertEquals(byKey, 3);
       // A third owner sees the committed offset of the last commit.
-      const c = await sinkA.open("video_topic", 2);
+      const c = await sinkA.open(source, 2);
       assertEquals(c.committedNext, 6);
       // Another source partition has its own progress.
-      const other = await sinkA.open("video_topic", 3);
+      const other = await sinkA.open(source, 3);
       assertEquals(other.committedNext, undefined);
       await Promise.all([c.close(), other.close(), b.close(), a.close()]);
     } finally {

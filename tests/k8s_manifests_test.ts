@@ -30,7 +30,17 @@ import { type IKafkaTopic, kafkaTopicName } from "../infra/k8s/strimzi.ts";
 import { typeCheckSource, validateObject } from "../infra/k8s/validate.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const CONTRACTS = new URL("../../shared/CONTRACTS.md", import.meta.url);
+/** The contract: the guidance copy beside the repository when present, else the repo's copy. */
+const CONTRACTS = [
+  new URL("../../shared/CONTRACTS.md", import.meta.url),
+  new URL("../docs/CONTRACTS.md", import.meta.url),
+].find((u) => {
+  try {
+    return Deno.statSync(u).isFile;
+  } catch {
+    return false;
+  }
+})!;
 /** Read by the Deno runtime itself, not by the code. */
 const RUNTIME_ENV = new Set(["DENO_V8_FLAGS"]);
 /** Secrets an environment creates out of band (docs/OPERATIONS.md "Secrets"). */
