@@ -107,8 +107,8 @@ export class SlidingPart<S> implements ViewPart {
     this.#windows.closeThrough(watermark);
   }
 
-  drain(out: RowWrite[]): void {
-    for (const c of this.#windows.drainDirty()) {
+  drain(out: RowWrite[], maxEventTime?: number): void {
+    for (const c of this.#windows.drainDirty(maxEventTime)) {
       out.push({
         table: this.#spec.table,
         op: "upsert",
@@ -116,6 +116,10 @@ export class SlidingPart<S> implements ViewPart {
         version: c.version,
       });
     }
+  }
+
+  deferredFrom(): number | undefined {
+    return this.#windows.deferredFrom();
   }
 
   replayPoint(): ReplayPoint | undefined {

@@ -31,8 +31,14 @@ export interface ViewPart {
   apply(event: ValidEvent, meta: RecordMeta, ctx: EventContext, replaying: boolean): void;
   /** The watermark moved (by the event at `offset`): close what it closes. */
   advance(watermark: number, offset: number, replaying: boolean): void;
-  /** Appends the row writes of everything changed since the last call. */
-  drain(out: RowWrite[]): void;
+  /**
+   * Appends the row writes of everything changed since the last call. With `maxEventTime` the
+   * part may defer rows that are not needed yet (future sliding windows) and report the oldest
+   * deferred change in {@link deferredFrom}; without it, it writes everything.
+   */
+  drain(out: RowWrite[], maxEventTime?: number): void;
+  /** The oldest change the last drain deferred (undefined: none); the checkpoint stops there. */
+  deferredFrom?(): number | undefined;
   /** Where a replay must start to rebuild the part's open state. */
   replayPoint(): ReplayPoint | undefined;
 }
@@ -104,8 +110,17 @@ export class ViewTask implements PartitionTask {
       // Still rebuilding what the previous owner wrote: nothing to write, nothing new to store.
       return { checkpoint: resume, rows: 0, write: () => Promise.resolve() };
     }
+    const gate = this.#o.context.gate;
+    // While events keep coming, parts may defer rows that are not needed yet; a flush after a
+    // quiet interval writes everything.
+    const defer = this.#pending > 0 ? gate.maxEventTime : undefined;
     const rows: RowWrite[] = [];
-    for (const p of this.#o.parts) p.drain(rows);
+    let next = position;
+    for (const p of this.#o.parts) {
+      p.drain(rows, defer);
+      const d = p.deferredFrom?.();
+      if (d !== undefined && d < next) next = d;
+    }
     const { partition: kpart, job } = this.#o;
     const topicName = this.#o.context.topicName;
     for (const h of this.#late.drainDirty()) {
@@ -116,11 +131,10 @@ export class ViewTask implements PartitionTask {
         version: h.version,
       });
     }
-    const gate = this.#o.context.gate;
     let rp = gate.replayPoint();
     for (const p of this.#o.parts) rp = earliest(rp, p.replayPoint());
     const checkpoint: Checkpoint = {
-      nextOffset: position,
+      nextOffset: next,
       replayOffset: rp ? rp.offset : position,
       replayMaxEventTime: storedTime(rp ? rp.maxEventTime : gate.maxEventTime),
       watermark: storedTime(gate.watermark),

@@ -20,6 +20,8 @@ export interface WindowCell<S> {
   version: number;
   /** Changed since the last {@link KeyedWindows.drainDirty}. */
   dirty: boolean;
+  /** Offset of the change that made the cell dirty (its oldest unwritten change), −1 when clean. */
+  dirtySince: number;
 }
 
 interface Window<S> {
@@ -42,6 +44,7 @@ export class KeyedWindows<S> {
   /** Open windows ordered by end, then start. */
   #byEnd: Window<S>[] = [];
   #dirty: WindowCell<S>[] = [];
+  #deferredFrom: number | undefined;
   #cells = 0;
 
   constructor(options: KeyedWindowsOptions<S>) {
@@ -83,13 +86,22 @@ export class KeyedWindows<S> {
     }
     let c = w.cells.get(key);
     if (c === undefined) {
-      c = { key, start, end, state: this.#init(key, start, end), version: 0, dirty: false };
+      c = {
+        key,
+        start,
+        end,
+        state: this.#init(key, start, end),
+        version: 0,
+        dirty: false,
+        dirtySince: -1,
+      };
       w.cells.set(key, c);
       this.#cells++;
     }
     c.version = offset + 1;
     if (!replaying && !c.dirty) {
       c.dirty = true;
+      c.dirtySince = offset;
       this.#dirty.push(c);
     }
     return c;
@@ -112,12 +124,39 @@ export class KeyedWindows<S> {
     return n;
   }
 
-  /** Cells changed since the last call (each once), clearing their dirty flags. */
-  drainDirty(): WindowCell<S>[] {
-    const out = this.#dirty;
-    this.#dirty = [];
-    for (const c of out) c.dirty = false;
+  /**
+   * Cells changed since the last call (each once), clearing their dirty flags. With `eligible`,
+   * the other dirty cells stay dirty for a later call (deferred writes) and
+   * {@link deferredFrom} tells from which offset their changes are still unwritten.
+   */
+  drainDirty(eligible?: (cell: WindowCell<S>) => boolean): WindowCell<S>[] {
+    const all = this.#dirty;
+    let out = all;
+    this.#deferredFrom = undefined;
+    if (eligible) {
+      out = [];
+      const kept: WindowCell<S>[] = [];
+      for (const c of all) {
+        if (eligible(c)) out.push(c);
+        else {
+          kept.push(c);
+          if (this.#deferredFrom === undefined || c.dirtySince < this.#deferredFrom) {
+            this.#deferredFrom = c.dirtySince;
+          }
+        }
+      }
+      this.#dirty = kept;
+    } else this.#dirty = [];
+    for (const c of out) {
+      c.dirty = false;
+      c.dirtySince = -1;
+    }
     return out;
+  }
+
+  /** The oldest unwritten change of the cells the last drain deferred (undefined: none). */
+  deferredFrom(): number | undefined {
+    return this.#deferredFrom;
   }
 
   /** Number of dirty cells. */

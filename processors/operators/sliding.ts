@@ -66,9 +66,22 @@ export class SlidingWindows<S> {
     return this.#windows.closeThrough(watermark);
   }
 
-  /** Cells changed since the last call. */
-  drainDirty(): WindowCell<S>[] {
-    return this.#windows.drainDirty();
+  /**
+   * Cells changed since the last call. With `maxEventTime`, cells of future windows (whose last
+   * slide has not begun: `end − slideMs > maxEventTime`) are deferred: an event changes
+   * `sizeMs / slideMs` windows, but only the current one needs writing now; a future window is
+   * written once it becomes current (or on a drain without `maxEventTime`), after collecting
+   * every change meanwhile. {@link deferredFrom} says from which offset writes are deferred.
+   */
+  drainDirty(maxEventTime?: number): WindowCell<S>[] {
+    if (maxEventTime === undefined) return this.#windows.drainDirty();
+    const slide = this.slideMs;
+    return this.#windows.drainDirty((c) => c.end - slide <= maxEventTime);
+  }
+
+  /** The oldest change the last drain deferred (undefined: none). */
+  deferredFrom(): number | undefined {
+    return this.#windows.deferredFrom();
   }
 
   /** Where a replay must start to rebuild the open windows. */

@@ -40,3 +40,19 @@ Deno.test("a window size that is not a multiple of the slide is refused", () => 
     message: /multiple of 'slideMs'/,
   });
 });
+
+Deno.test("future sliding windows are deferred until current, with the offset they hold back", () => {
+  const w = new SlidingWindows<{ n: number }>({ init: () => ({ n: 0 }) });
+  for (const c of w.update("u", T0 + 30_000, 7, -Infinity, false)) c.state.n++;
+  // Max event time in minute 0: only the window ending at minute 1 is current.
+  const now = w.drainDirty(T0 + 30_000);
+  assertEquals(now.map((c) => (c.end - T0) / MIN), [1]);
+  assertEquals(w.deferredFrom(), 7);
+  for (const c of w.update("u", T0 + MIN + 5, 8, T0 + 30_000, false)) c.state.n++;
+  const next = w.drainDirty(T0 + MIN + 5);
+  assertEquals(next.map((c) => [(c.end - T0) / MIN, c.state.n]), [[2, 2]]);
+  assertEquals(w.deferredFrom(), 7);
+  // A drain without a time writes everything.
+  assertEquals(w.drainDirty().map((c) => (c.end - T0) / MIN).sort((a, b) => a - b), [3, 4, 5, 6]);
+  assertEquals(w.deferredFrom(), undefined);
+});

@@ -27,7 +27,12 @@ function report(status: "ok" | "degraded"): HealthReport {
       replayed: 0,
       rowsWritten: 0,
       flushes: 0,
+      handleMs: 0,
+      snapshotMs: 0,
+      writeMs: 0,
+      checkpointMs: 0,
     },
+    eventToViewMs: { count: 0, p50: null, p99: null, max: 0 },
   };
 }
 
@@ -53,4 +58,16 @@ Deno.test("/metrics serves the registry in the Prometheus text format", async ()
   const res = await healthApp({ health: () => report("ok") }, registry).request("/metrics");
   assertEquals(res.headers.get("content-type")?.startsWith("text/plain"), true);
   assertEquals((await res.text()).includes('processor_events_in_total{topic="t"} 3'), true);
+});
+
+Deno.test("POST /latency/reset restarts the latency figures", async () => {
+  let resets = 0;
+  const app = healthApp(
+    { health: () => report("ok"), resetLatency: () => resets++ },
+    new Registry(),
+  );
+  assertEquals((await app.request("/latency/reset", { method: "POST" })).status, 200);
+  assertEquals(resets, 1);
+  const none = healthApp({ health: () => report("ok") }, new Registry());
+  assertEquals((await none.request("/latency/reset", { method: "POST" })).status, 404);
 });

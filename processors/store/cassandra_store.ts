@@ -1,10 +1,10 @@
 /**
  * @module
  * The Cassandra {@link ViewStore}: one prepared statement per table and operation, every upsert
- * `USING TTL <ttl> AND TIMESTAMP <version>`, every delete `USING TIMESTAMP <version>`. Rows of the
- * same Cassandra partition go in small unlogged batches (one partition per batch, so the batch is
- * applied atomically on one replica set without coordinator fan-out); everything else runs
- * concurrently with a bound on requests in flight.
+ * `USING TTL <ttl> AND TIMESTAMP <version>`, every delete `USING TIMESTAMP <version>`. Rows that
+ * share their partition key value go in small unlogged batches (one token per batch, so a batch is
+ * applied on one replica set without coordinator fan-out); requests run concurrently with a bound
+ * on requests in flight, and write calls of the same tick are planned together.
  */
 import { Buffer } from "node:buffer";
 import { type Client, types } from "cassandra-driver";
@@ -16,11 +16,11 @@ import type { RowWrite, ViewStore } from "./view_store.ts";
 export interface CassandraViewStoreOptions {
   /** TTL of upserted rows in seconds (`REALTIME_TTL_SECONDS`). */
   ttlSeconds: number;
-  /** Requests (statements or batches) in flight at most, over all concurrent writes; default 64. */
+  /** Requests (statements or batches) in flight at most, over all concurrent writes; default 256. */
   concurrency?: number;
-  /** Rows per unlogged batch at most; default 20. */
+  /** Rows per unlogged batch at most; default 50. */
   maxBatchRows?: number;
-  /** Approximate bytes per unlogged batch at most (below Cassandra's 5 KiB warning); default 4000. */
+  /** Approximate bytes per unlogged batch at most (below Cassandra's 5 KiB warning); default 4500. */
   maxBatchBytes?: number;
 }
 
@@ -76,6 +76,8 @@ export class CassandraViewStore implements ViewStore {
   /** Requests in flight over every concurrent `write` call, and those waiting for a slot. */
   #inFlight = 0;
   #waiting: (() => void)[] = [];
+  /** Rows of the write calls made in the current tick. */
+  #queued: { rows: RowWrite[]; done: PromiseWithResolvers<void> } | undefined;
 
   /**
    * @param client a client connected to the keyspace of the realtime tables
@@ -89,9 +91,9 @@ export class CassandraViewStore implements ViewStore {
     }
     this.#client = client;
     this.#ttl = options.ttlSeconds;
-    this.#concurrency = options.concurrency ?? 64;
-    this.#maxBatchRows = options.maxBatchRows ?? 20;
-    this.#maxBatchBytes = options.maxBatchBytes ?? 4000;
+    this.#concurrency = options.concurrency ?? 256;
+    this.#maxBatchRows = options.maxBatchRows ?? 50;
+    this.#maxBatchBytes = options.maxBatchBytes ?? 4500;
     if (!(this.#concurrency >= 1)) {
       throw new RangeError(`Cannot create view store: 'concurrency' must be ≥ 1`);
     }
@@ -126,20 +128,25 @@ export class CassandraViewStore implements ViewStore {
     return { query: s.upsert, params };
   }
 
-  /** Groups rows into requests: single statements, or unlogged batches within one partition. */
+  /**
+   * Groups rows into requests: single statements, or unlogged batches of rows that share their
+   * partition key value. Rows of different tables with the same single-column partition key value
+   * (e.g. one `user_id`) have the same token, so such a batch still goes to one replica set and is
+   * applied there without coordinator fan-out.
+   */
   #plan(rows: readonly RowWrite[]): Query[][] {
-    const byPartition = new Map<string, RowWrite[]>();
+    const byKey = new Map<string, RowWrite[]>();
     for (const r of rows) {
-      const pk = r.table.partitionKey.length;
-      const k = pk === 1
-        ? `${r.table.name}\u0000${String(r.values[0])}`
-        : `${r.table.name}\u0000${JSON.stringify(r.values.slice(0, pk))}`;
-      const g = byPartition.get(k);
+      const pk = r.table.partitionKey;
+      const k = pk.length === 1
+        ? `${pk[0].type}\u0000${String(r.values[0])}`
+        : `${r.table.name}\u0000${JSON.stringify(r.values.slice(0, pk.length))}`;
+      const g = byKey.get(k);
       if (g) g.push(r);
-      else byPartition.set(k, [r]);
+      else byKey.set(k, [r]);
     }
     const requests: Query[][] = [];
-    for (const group of byPartition.values()) {
+    for (const group of byKey.values()) {
       let batch: Query[] = [];
       let bytes = 0;
       for (const r of group) {
@@ -160,8 +167,27 @@ export class CassandraViewStore implements ViewStore {
     return requests;
   }
 
-  async write(rows: readonly RowWrite[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Writes rows. Calls made in the same tick are coalesced into one plan, so rows of different
+   * callers that share a partition key travel in the same batches; every caller of a coalesced
+   * write resolves (or rejects) with it.
+   */
+  write(rows: readonly RowWrite[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    let q = this.#queued;
+    if (!q) {
+      q = this.#queued = { rows: [], done: Promise.withResolvers<void>() };
+      queueMicrotask(() => {
+        const mine = this.#queued!;
+        this.#queued = undefined;
+        this.#execute(mine.rows).then(mine.done.resolve, mine.done.reject);
+      });
+    }
+    for (const r of rows) q.rows.push(r);
+    return q.done.promise;
+  }
+
+  async #execute(rows: readonly RowWrite[]): Promise<void> {
     const requests = this.#plan(rows);
     const client = this.#client;
     let failure: unknown;

@@ -17,6 +17,7 @@ export interface ProcessorChild {
   logs: string[];
   health(): Promise<HealthReport>;
   metrics(): Promise<string>;
+  resetLatency(): Promise<void>;
   kill(signal: Deno.Signal): void;
 }
 
@@ -30,6 +31,8 @@ export interface StartProcessorOptions {
   logFile?: string;
   /** Wait until /health answers; default true. */
   waitHealthy?: boolean;
+  /** Extra `deno run` flags, e.g. `--cpu-prof`. */
+  denoFlags?: readonly string[];
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -69,7 +72,7 @@ export async function startProcessor(
   options: StartProcessorOptions = {},
 ): Promise<ProcessorChild> {
   const port = freePort();
-  const args = ["run", "-A", MAIN];
+  const args = ["run", "-A", ...(options.denoFlags ?? []), MAIN];
   if (options.jobs) args.push("--jobs", options.jobs.join(","));
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -105,6 +108,10 @@ export async function startProcessor(
     async metrics() {
       const r = await fetch(`${base}/metrics`);
       return await r.text();
+    },
+    async resetLatency() {
+      const r = await fetch(`${base}/latency/reset`, { method: "POST" });
+      await r.body?.cancel();
     },
     kill(signal) {
       try {
