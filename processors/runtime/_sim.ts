@@ -54,7 +54,11 @@ export class Sim {
   #cursor = new Map<string, number>();
 
   constructor(o: SimOptions) {
-    this.#o = { allowedLatenessMs: 600_000, now: Date.UTC(2100, 0, 1), ...o };
+    this.#o = {
+      jobs: o.jobs,
+      allowedLatenessMs: o.allowedLatenessMs ?? 600_000,
+      now: o.now ?? Date.UTC(2100, 0, 1),
+    };
   }
 
   append(r: SimRecord): void {
