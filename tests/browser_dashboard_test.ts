@@ -338,6 +338,14 @@ Deno.test({
       }
       await Deno.mkdir(SHOTS, { recursive: true });
       await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
+      // The log scale redraws the hourly chart from the same answer.
+      await page.check("#hours-log");
+      const box = await page.locator("#chart-hours canvas").boundingBox();
+      assert.ok(box && box.width > 300, JSON.stringify(box));
+      assert.equal(await page.locator("#chart-hours canvas").count(), 1);
+      await page.screenshot({ path: `${SHOTS}/dashboard-log.png`, fullPage: true });
+      await page.uncheck("#hours-log");
+      assert.deepEqual(errors, []);
     });
 
     await t.step(

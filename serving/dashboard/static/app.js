@@ -13,6 +13,8 @@ const endpoint = document.querySelector('meta[name="graphql-endpoint"]').content
 const params = new URLSearchParams(location.search);
 const hoursBack = intParam("hours", 96, 2, 24 * 60);
 const topN = intParam("top", 10, 1, 50);
+// Past days are usually generated far sparser than live traffic: a log scale shows both.
+let hoursLog = params.get("log") === "1";
 
 /** Everything fetched, for the page and for tests (`window.__dashboard.state`). */
 const state = {
@@ -255,7 +257,7 @@ function markers(getMarks) {
   };
 }
 
-function chart(id, series, getMarks) {
+function chart(id, series, getMarks, log = false) {
   const node = document.getElementById(id);
   const bars = uPlot.paths.bars({ size: [0.85, 60], align: 1 });
   const u = new uPlot(
@@ -284,16 +286,26 @@ function chart(id, series, getMarks) {
             return r.from ? [Date.parse(r.from) / 1000, Date.parse(r.to) / 1000] : [min, max];
           },
         },
-        y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
+        y: log
+          ? { distr: 3, log: 10, range: (_u, _min, max) => [1, Math.max(10, max) * 2] }
+          : { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
       },
       plugins: [markers(getMarks)],
     },
     [[], ...series.map(() => [])],
     node,
   );
-  new ResizeObserver(() => u.setSize({ width: Math.max(300, node.clientWidth), height: 240 }))
-    .observe(node);
-  return u;
+  const resize = new ResizeObserver(() =>
+    u.setSize({ width: Math.max(300, node.clientWidth), height: 240 })
+  );
+  resize.observe(node);
+  return {
+    setData: (data) => u.setData(data),
+    destroy() {
+      resize.disconnect();
+      u.destroy();
+    },
+  };
 }
 
 const COLORS = { BATCH: "#2f6fdb", REALTIME: "#e8772e", MIXED: "#8b5cf6", boundary: "#d0342c" };
@@ -311,9 +323,16 @@ function boundaryMarks() {
   ];
 }
 
-function seriesData(answer, sources) {
+/** x = bucket starts (s); one series per source, null where another source answered (and 0 on a
+ * log scale, which cannot show it). */
+function seriesData(answer, sources, log = false) {
   const xs = answer.points.map((p) => Date.parse(p.start) / 1000);
-  return [xs, ...sources.map((s) => answer.points.map((p) => (p.source === s ? p.count : null)))];
+  return [
+    xs,
+    ...sources.map((s) =>
+      answer.points.map((p) => (p.source === s && !(log && p.count === 0) ? p.count : null))
+    ),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,12 +461,17 @@ function renderSlow() {
     document.getElementById("hours-gaps").textContent = gaps.length
       ? `not covered: ${gaps.map((g) => `${fmtTime(g.start)} – ${fmtTime(g.end)}`).join(", ")}`
       : "";
-    charts.hours ??= chart("chart-hours", [
-      { label: "batch", color: COLORS.BATCH },
-      { label: "realtime", color: COLORS.REALTIME },
-      { label: "mixed", color: COLORS.MIXED },
-    ], boundaryMarks);
-    charts.hours.setData(seriesData(h, ["BATCH", "REALTIME", "MIXED"]));
+    charts.hours ??= chart(
+      "chart-hours",
+      [
+        { label: "batch", color: COLORS.BATCH },
+        { label: "realtime", color: COLORS.REALTIME },
+        { label: "mixed", color: COLORS.MIXED },
+      ],
+      boundaryMarks,
+      hoursLog,
+    );
+    charts.hours.setData(seriesData(h, ["BATCH", "REALTIME", "MIXED"], hoursLog));
   }
   const c = state.courses;
   if (c) {
@@ -569,6 +593,15 @@ function renderSlow() {
 
 // ---------------------------------------------------------------------------------------------
 // Loop
+
+const logBox = document.getElementById("hours-log");
+logBox.checked = hoursLog;
+logBox.addEventListener("change", () => {
+  hoursLog = logBox.checked;
+  charts.hours?.destroy();
+  charts.hours = undefined;
+  renderSlow();
+});
 
 document.getElementById("token-save").addEventListener("click", () => {
   localStorage.setItem("edu.servingToken", document.getElementById("token").value.trim());
