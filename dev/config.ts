@@ -21,6 +21,8 @@ export interface ResolvedDevConfig {
   users: number;
   /** `DEV_COURSES` (default 20): courses of the generated population. */
   courses: number;
+  /** `EDU_SERVERS=external`: use the servers the environment points to, start none. */
+  externalServers: boolean;
   /** `TOPIC_ENRICHED` (default `enriched_events`): the data_enrichment job's output topic. */
   enrichedTopic: string;
   /** `DEV_LOG_DIR` (default `<repo>/.state/dev/logs`): the children's log files. */
@@ -90,6 +92,7 @@ export function resolveDevConfig(env: Env, args: readonly string[]): ResolvedDev
     seed: num(env, "DEV_SEED", 1, 0, 2 ** 31 - 1),
     users: num(env, "DEV_USERS", 2000, 1, 1_000_000),
     courses: num(env, "DEV_COURSES", 20, 1, 999),
+    externalServers: env.EDU_SERVERS === "external",
     enrichedTopic: env.TOPIC_ENRICHED?.trim() || ENRICHED_TOPIC,
     logDir: env.DEV_LOG_DIR?.trim() || `${REPO}/.state/dev/logs`,
     orchestratorPort: num(env, "ORCH_HEALTH_PORT", 9998, 0, 65535),

@@ -26,8 +26,9 @@ import { missingColumns } from "./schema_check.ts";
 import { formatCount, formatDuration, printerLogger } from "./ui.ts";
 import { check, MARKER_VAR, REPO, type Run } from "./_run.ts";
 
+/** Starts or reuses the local Kafka and Cassandra (none with `EDU_SERVERS=external`). */
 export async function servers(run: Run): Promise<void> {
-  if (Deno.env.get("EDU_SERVERS") === "external") {
+  if (run.dev.externalServers) {
     run.out.done("using the Kafka and Cassandra the environment points to (EDU_SERVERS=external)");
     return;
   }
@@ -41,6 +42,7 @@ export async function servers(run: Run): Promise<void> {
   run.out.done(`Kafka ${s.kafka}, Cassandra ${s.cassandra}`, Date.now() - t0);
 }
 
+/** `--reset`: drops the keyspace, deletes the topics and the consumer group, the data and outputs. */
 export async function reset(run: Run): Promise<void> {
   const { cfg, out } = run;
   out.step(
@@ -102,6 +104,7 @@ async function archiverCheckpoints(cfg: ResolvedConfig): Promise<boolean> {
   }
 }
 
+/** Partitions of the input topics (as created; the live generator must use the same). */
 export async function partitionsOf(cfg: ResolvedConfig): Promise<number> {
   const admin = createKafka(cfg, "edu-dev", { logLevel: "nothing" }).admin();
   await admin.connect();
@@ -113,6 +116,7 @@ export async function partitionsOf(cfg: ResolvedConfig): Promise<number> {
   }
 }
 
+/** The population of the past days (same users, courses, assessments), or a new one. */
 export function population(dev: ResolvedDevConfig, marker: BackfillMarker | null, now: number) {
   return marker
     ? createPopulation({
@@ -125,6 +129,7 @@ export function population(dev: ResolvedDevConfig, marker: BackfillMarker | null
     : createPopulation({ seed: dev.seed, users: dev.users, courses: dev.courses, startMs: now });
 }
 
+/** Puts the past days into the archive when it may (dev/backfill.ts); returns the marker. */
 export async function backfill(
   run: Run,
 ): Promise<{ marker: BackfillMarker | null; ran?: Population }> {
@@ -220,6 +225,7 @@ async function runBatch(run: Run, args: string[], units: number, what: string): 
   }
 }
 
+/** Publishes the batch views of the past days unless the marker says they are published. */
 export async function batch(run: Run, marker: BackfillMarker): Promise<BackfillMarker> {
   const { cfg, out } = run;
   if (marker.batchedAt) {
