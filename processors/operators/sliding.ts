@@ -7,6 +7,13 @@
 import { KeyedWindows, type WindowCell } from "./keyed_windows.ts";
 import type { ReplayPoint } from "./replay_point.ts";
 
+/** A fraction in [0, 1) fixed per key (FNV-1a of its UTF-16 code units). */
+export function keyFraction(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) / 4294967296;
+}
+
 /** Options of {@link SlidingWindows}. */
 export interface SlidingOptions<S> {
   /** Window length in ms; default 300000 (5 minutes). */
@@ -67,16 +74,21 @@ export class SlidingWindows<S> {
   }
 
   /**
-   * Cells changed since the last call. With `maxEventTime`, cells of future windows (whose last
-   * slide has not begun: `end − slideMs > maxEventTime`) are deferred: an event changes
-   * `sizeMs / slideMs` windows, but only the current one needs writing now; a future window is
-   * written once it becomes current (or on a drain without `maxEventTime`), after collecting
-   * every change meanwhile. {@link deferredFrom} says from which offset writes are deferred.
+   * Cells changed since the last call. With `maxEventTime`, cells of future windows are deferred:
+   * an event changes `sizeMs / slideMs` windows, but only the current one needs writing now; a
+   * future window is written once it becomes current (or on a drain without `maxEventTime`), after
+   * collecting every change meanwhile. So that the windows of all keys do not become due at the
+   * same instant (a burst of writes at every slide boundary), a key's next window becomes due a
+   * little early, by a fraction of `spreadMs` fixed per key. {@link deferredFrom} says from which
+   * offset writes are deferred.
+   * @param spreadMs how early at most a key's next window becomes due; default a third of a slide
    */
-  drainDirty(maxEventTime?: number): WindowCell<S>[] {
+  drainDirty(maxEventTime?: number, spreadMs = this.slideMs / 3): WindowCell<S>[] {
     if (maxEventTime === undefined) return this.#windows.drainDirty();
     const slide = this.slideMs;
-    return this.#windows.drainDirty((c) => c.end - slide <= maxEventTime);
+    return this.#windows.drainDirty((c) =>
+      c.end - slide - spreadMs * keyFraction(c.key) <= maxEventTime
+    );
   }
 
   /** The oldest change the last drain deferred (undefined: none). */

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
-import { SlidingWindows } from "./sliding.ts";
+import { keyFraction, SlidingWindows } from "./sliding.ts";
 
 const T0 = Date.UTC(2026, 10, 20, 5, 0, 0);
 const MIN = 60_000;
@@ -45,14 +45,25 @@ Deno.test("future sliding windows are deferred until current, with the offset th
   const w = new SlidingWindows<{ n: number }>({ init: () => ({ n: 0 }) });
   for (const c of w.update("u", T0 + 30_000, 7, -Infinity, false)) c.state.n++;
   // Max event time in minute 0: only the window ending at minute 1 is current.
-  const now = w.drainDirty(T0 + 30_000);
+  const now = w.drainDirty(T0 + 30_000, 0);
   assertEquals(now.map((c) => (c.end - T0) / MIN), [1]);
   assertEquals(w.deferredFrom(), 7);
   for (const c of w.update("u", T0 + MIN + 5, 8, T0 + 30_000, false)) c.state.n++;
-  const next = w.drainDirty(T0 + MIN + 5);
+  const next = w.drainDirty(T0 + MIN + 5, 0);
   assertEquals(next.map((c) => [(c.end - T0) / MIN, c.state.n]), [[2, 2]]);
   assertEquals(w.deferredFrom(), 7);
   // A drain without a time writes everything.
   assertEquals(w.drainDirty().map((c) => (c.end - T0) / MIN).sort((a, b) => a - b), [3, 4, 5, 6]);
   assertEquals(w.deferredFrom(), undefined);
+});
+
+Deno.test("a key's next window becomes due a fixed fraction of the spread before it is current", () => {
+  const w = new SlidingWindows<{ n: number }>({ init: () => ({ n: 0 }) });
+  w.update("k", T0, 1, -Infinity, false);
+  const early = MIN * keyFraction("k");
+  // Window ending at minute 2 is current from T0 + 1 min; with a spread of 1 min, due earlier.
+  const due = (t: number) => w.drainDirty(t, MIN).map((c) => (c.end - T0) / MIN);
+  assertEquals(due(T0 + MIN - early - 1), [1]);
+  assertEquals(due(T0 + MIN - early), [2]);
+  assertEquals(keyFraction("k") === keyFraction("k") && keyFraction("k") < 1, true);
 });

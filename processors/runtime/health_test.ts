@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { Registry } from "../../shared/metrics.ts";
 import { healthApp } from "./health.ts";
 import type { HealthReport } from "./runtime.ts";
+import { healthReport } from "./report.ts";
 
 function report(status: "ok" | "degraded"): HealthReport {
   return {
@@ -70,4 +71,31 @@ Deno.test("POST /latency/reset restarts the latency figures", async () => {
   assertEquals(resets, 1);
   const none = healthApp({ health: () => report("ok") }, new Registry());
   assertEquals((await none.request("/latency/reset", { method: "POST" })).status, 404);
+});
+
+Deno.test("the health report is degraded while a reason stands and lists partitions per job", () => {
+  const base = {
+    now: 1,
+    consumerGroup: "g",
+    clientId: "c",
+    assignedPartitions: 0,
+    jobs: ["video_views" as const],
+    workers: [],
+    lastCheckpointAt: new Map([["video_views", Date.UTC(2026, 10, 20)]]),
+    lastFlushAt: undefined,
+    lastFlushMs: undefined,
+    idlePartitionMs: 30_000,
+    cassandra: { state: "down", since: "x", error: "refused" },
+    kafka: { state: "connected", since: "x" },
+    pendingDeadLetters: 0,
+    stats: report("ok").stats,
+    eventToViewMs: { count: 0, p50: null, p99: null, max: 0 },
+  };
+  const h = healthReport({ ...base, reasons: ["write rows failing: refused"] });
+  assertEquals([h.status, h.jobs.video_views.lastCheckpointAt, h.realtimeWatermark], [
+    "degraded",
+    "2026-11-20T00:00:00.000Z",
+    null,
+  ]);
+  assertEquals(healthReport({ ...base, reasons: [] }).status, "ok");
 });

@@ -13,6 +13,7 @@ export {
 } from "./checkpoint_store.ts";
 export { deadLetter, DeadLetters, type SourceRecord } from "./dlq.ts";
 export { eventTimeOf, type ParsedRecord, parseRecord } from "./fast_parse.ts";
+export { Flusher, type FlusherOptions } from "./flusher.ts";
 export { healthApp, type HealthSource } from "./health.ts";
 export { LatencyTracker } from "./latency.ts";
 export { Mutex } from "./lock.ts";
@@ -26,11 +27,14 @@ export {
 } from "./partition_worker.ts";
 export {
   type ComponentHealth,
+  emptyStats,
+  type HealthInput,
   type HealthReport,
+  healthReport,
+  partitionStatuses,
   type RuntimeStats,
-  StreamRuntime,
-  type StreamRuntimeOptions,
-} from "./runtime.ts";
+} from "./report.ts";
+export { StreamRuntime, type StreamRuntimeOptions } from "./runtime.ts";
 export {
   CassandraStatusStore,
   MemoryStatusStore,

@@ -14,17 +14,26 @@ import type { ResolvedConfig, StreamJob, TopicKey } from "../../shared/config.ts
 import { topicKeyByName } from "../../shared/events.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { Registry } from "../../shared/metrics.ts";
-import { realtimeWatermark } from "../operators/realtime_watermark.ts";
-import { storedTime } from "../jobs/view_task.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
-import { type CheckpointEntry, checkpointKey, type CheckpointStore } from "./checkpoint_store.ts";
+import { checkpointKey, type CheckpointStore } from "./checkpoint_store.ts";
 import { deadLetter, DeadLetters } from "./dlq.ts";
-import { type Epoch, LatencyTracker } from "./latency.ts";
+import { Flusher } from "./flusher.ts";
+import { LatencyTracker } from "./latency.ts";
 import { Mutex } from "./lock.ts";
 import { type ProcessorMetrics, processorMetrics } from "./metrics.ts";
 import { Outcome, PartitionWorker } from "./partition_worker.ts";
-import type { PartitionStatus, StatusStore } from "./status_store.ts";
-import type { Checkpoint, JobDefinition, PreparedFlush } from "./task.ts";
+import type { StatusStore } from "./status_store.ts";
+import {
+  type ComponentHealth,
+  emptyStats,
+  type HealthReport,
+  healthReport,
+  partitionStatuses,
+  type RuntimeStats,
+} from "./report.ts";
+import type { Checkpoint, JobDefinition } from "./task.ts";
+
+export type { ComponentHealth, HealthReport, RuntimeStats };
 
 /** Options of {@link StreamRuntime}. */
 export interface StreamRuntimeOptions {
@@ -56,81 +65,8 @@ export interface StreamRuntimeOptions {
   sessionTimeoutMs?: number;
 }
 
-/** A component's state for /health. */
-export interface ComponentHealth {
-  state: string;
-  since: string;
-  error?: string;
-}
-
-/** What /health reports. */
-export interface HealthReport {
-  status: "ok" | "degraded";
-  reasons: string[];
-  consumerGroup: string;
-  clientId: string;
-  /** Partitions the group assigned to this process (workers start on their first records). */
-  assignedPartitions: number;
-  jobs: Record<string, { partitions: string[]; lastCheckpointAt: string | null }>;
-  partitions: {
-    topic: string;
-    partition: number;
-    nextOffset: number;
-    endOffset: number;
-    lag: number | null;
-    watermark: string | null;
-    replaying: boolean;
-  }[];
-  lastFlushAt: string | null;
-  lastFlushMs: number | null;
-  realtimeWatermark: string | null;
-  cassandra: ComponentHealth;
-  kafka: ComponentHealth;
-  pendingDeadLetters: number;
-  /** Counters since the process started. */
-  stats: RuntimeStats;
-  /**
-   * Event-to-view latency (row writes completed − Kafka timestamp) since the start or the last
-   * `POST /latency/reset`, in ms (DDSketch quantiles, 1 % relative error).
-   */
-  eventToViewMs: { count: number; p50: number | null; p99: number | null; max: number };
-}
-
-/** Counters since start (also in /metrics). */
-export interface RuntimeStats {
-  records: number;
-  applied: number;
-  invalid: number;
-  late: number;
-  duplicates: number;
-  replayed: number;
-  rowsWritten: number;
-  flushes: number;
-  /** Wall time (ms) spent handling records (parse, gate, operators), summed. */
-  handleMs: number;
-  /** Wall time (ms) spent snapshotting flushes (building row writes), summed. */
-  snapshotMs: number;
-  /** Wall time (ms) of row writes (in the background), summed. */
-  writeMs: number;
-  /** Wall time (ms) of dead-letter sends and checkpoint stores, summed. */
-  checkpointMs: number;
-}
-
-interface FlushJob {
-  prepared: { worker: PartitionWorker; job: StreamJob; f: PreparedFlush }[];
-  checkpoints: { worker: PartitionWorker; job: StreamJob; c: Checkpoint }[];
-  epoch: Epoch;
-  startedAt: number;
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function iso(ms: number | undefined | null): string | null {
-  return ms === undefined || ms === null || !Number.isFinite(ms)
-    ? null
-    : new Date(ms).toISOString();
 }
 
 function errText(e: unknown): string {
@@ -155,41 +91,22 @@ export class StreamRuntime {
   #assigned = new Set<string>();
   #checkpointCache: Map<string, Checkpoint> | undefined;
   /** Completion of the last queued flush; flushes complete strictly in order. */
-  #tail: Promise<void> = Promise.resolve();
-  #queuedFlushes = 0;
+  #flusher: Flusher;
   #committing = false;
   /** Consumer group generation (GROUP_JOIN count) and the generation each worker was set up in. */
   #generation = 0;
   #workerGen = new Map<string, number>();
   #latency: LatencyTracker;
   #stopping = false;
-  /** Once stopping: retries give up after this instant. */
-  #stopDeadline = Infinity;
   #lowOffsets = new Map<string, Promise<Map<number, number>>>();
   #stopped: Promise<void> | undefined;
   #timers: ReturnType<typeof setInterval>[] = [];
-  #lastFlushAt: number | undefined;
-  #lastFlushMs: number | undefined;
-  #lastCheckpointAt = new Map<string, number>();
   #cassandra: ComponentHealth;
   #kafka: ComponentHealth;
   #reasons = new Map<string, string>();
   #paused = false;
   #fatal: ((e: Error) => void) | undefined;
-  #stats: RuntimeStats = {
-    records: 0,
-    applied: 0,
-    invalid: 0,
-    late: 0,
-    duplicates: 0,
-    replayed: 0,
-    rowsWritten: 0,
-    flushes: 0,
-    handleMs: 0,
-    snapshotMs: 0,
-    writeMs: 0,
-    checkpointMs: 0,
-  };
+  #stats: RuntimeStats = emptyStats();
 
   constructor(options: StreamRuntimeOptions) {
     this.#o = options;
@@ -214,6 +131,29 @@ export class StreamRuntime {
     });
     this.#producer = options.kafka.producer({ allowAutoTopicCreation: false });
     this.#dlq = new DeadLetters(this.#producer);
+    this.#flusher = new Flusher({
+      workers: () => this.#workers.values(),
+      checkpoints: options.checkpoints,
+      dlq: this.#dlq,
+      latency: this.#latency,
+      metrics: this.#m,
+      stats: this.#stats,
+      log: this.#log,
+      now: this.#now,
+      backoff: options.backoff,
+      // Not awaited: a commit waits for a rebalance to finish, which may wait for a flush.
+      afterFlush: () => this.#commit(),
+      onFailure: (stage, e) => {
+        this.#reasons.set(stage, `${stage} failing: ${errText(e)}`);
+        if (stage !== "send dead letters") this.#setCassandra("down", errText(e));
+        this.#pause();
+      },
+      onSuccess: (stage, recovered) => {
+        this.#reasons.delete(stage);
+        if (stage !== "send dead letters") this.#setCassandra("up");
+        if (recovered) this.#resume();
+      },
+    });
     const t = new Date(this.#now()).toISOString();
     this.#cassandra = { state: "unknown", since: t };
     this.#kafka = { state: "disconnected", since: t };
@@ -270,7 +210,7 @@ export class StreamRuntime {
     });
     const every = (ms: number, fn: () => void) => this.#timers.push(setInterval(fn, ms));
     every(this.#cfg.flushIntervalMs, () => {
-      if (!this.#stopping && this.#queuedFlushes === 0) this.flush().catch(() => {});
+      if (!this.#stopping && this.#flusher.queued === 0) this.flush().catch(() => {});
     });
     every(this.#o.statusIntervalMs ?? 1000, () => this.#writeStatus());
     let last = { t: this.#now(), records: 0 };
@@ -305,7 +245,7 @@ export class StreamRuntime {
 
   async #stop(): Promise<void> {
     this.#stopping = true;
-    this.#stopDeadline = this.#now() + 60_000;
+    this.#flusher.stopDeadline = this.#now() + 60_000;
     for (const t of this.#timers) clearInterval(t);
     this.#log.info("stopping: final flush, then leaving the group");
     try {
@@ -349,118 +289,11 @@ export class StreamRuntime {
     const release = await this.#lock.acquire();
     let queued: { done: Promise<void> };
     try {
-      queued = await this.#startFlush(deadline);
+      queued = await this.#flusher.start(deadline);
     } finally {
       release();
     }
     await queued.done;
-  }
-
-  /**
-   * Snapshots every task (call holding the lock) and queues the flush's completion behind every
-   * earlier one: rows, dead letters and checkpoints of flush n are stored only after those of
-   * flush n − 1, so a stored checkpoint never covers unwritten rows of an earlier flush. A flush
-   * that failed for good (only at shutdown) fails every later one.
-   */
-  async #startFlush(deadline: number): Promise<{ done: Promise<void> }> {
-    const job = await this.#snapshot();
-    this.#queuedFlushes++;
-    const done = this.#tail.then(() => this.#complete(job, deadline)).finally(() => {
-      this.#queuedFlushes--;
-    });
-    this.#tail = done;
-    done.catch(() => {}); // observed by the caller or the next flush
-    return { done };
-  }
-
-  /**
-   * Waits until no flush is queued, keeping the group membership meanwhile; gives up (false) as
-   * soon as `abort()` says so (a rebalance needs the batch handler to return).
-   */
-  async #waitFlushes(
-    heartbeat?: () => Promise<void>,
-    abort: () => boolean = () => false,
-  ): Promise<boolean> {
-    let beat = this.#now();
-    while (this.#queuedFlushes > 0) {
-      if (abort()) return false;
-      await Promise.race([this.#tail.catch(() => {}), sleep(250)]);
-      if (heartbeat && this.#now() - beat >= 2_000) {
-        beat = this.#now();
-        await heartbeat().catch(() => {});
-      }
-    }
-    return true;
-  }
-
-  /** Snapshots every partition's flush (call holding the lock). */
-  async #snapshot(): Promise<FlushJob> {
-    const t0 = performance.now();
-    const job: FlushJob = {
-      prepared: [],
-      checkpoints: [],
-      epoch: this.#latency.seal(),
-      startedAt: this.#now(),
-    };
-    for (const w of this.#workers.values()) {
-      for (const f of w.prepareFlush()) {
-        if (f.prepared) {
-          job.prepared.push({ worker: w, job: f.job, f: f.prepared });
-          job.checkpoints.push({ worker: w, job: f.job, c: f.prepared.checkpoint });
-        } else if (f.flush) {
-          // A one-phase task (the archiver): flush now, with retries, before any new record.
-          const c = await this.#retry("flush " + f.job, f.flush, Infinity);
-          job.checkpoints.push({ worker: w, job: f.job, c });
-        }
-      }
-    }
-    this.#dlq.kick();
-    this.#stats.snapshotMs += performance.now() - t0;
-    return job;
-  }
-
-  /** Writes a snapshot's rows, dead letters and checkpoints, then commits. */
-  async #complete(job: FlushJob, deadline: number): Promise<void> {
-    let rows = 0;
-    for (const p of job.prepared) rows += p.f.rows;
-    const t0 = performance.now();
-    await this.#retry("write rows", async () => {
-      await Promise.all(job.prepared.map((p) => p.f.write()));
-    }, deadline);
-    const t1 = performance.now();
-    this.#stats.writeMs += t1 - t0;
-    const written = this.#now();
-    this.#latency.complete(job.epoch, written);
-    this.#m.rowsWritten.inc({}, rows);
-    this.#stats.rowsWritten += rows;
-    await this.#retry("send dead letters", () => this.#dlq.flush(), deadline);
-    const changed: CheckpointEntry[] = [];
-    const marks: (() => void)[] = [];
-    for (const { worker, job: name, c } of job.checkpoints) {
-      const old = worker.stored(name);
-      if (
-        old && old.nextOffset === c.nextOffset && old.replayOffset === c.replayOffset &&
-        old.watermark === c.watermark
-      ) continue;
-      changed.push({
-        job: name,
-        topic: worker.topicName,
-        partition: worker.partition,
-        checkpoint: c,
-      });
-      marks.push(() => worker.markStored(name, c));
-    }
-    await this.#retry("store checkpoints", () => this.#o.checkpoints.store(changed), deadline);
-    for (const mark of marks) mark();
-    this.#stats.checkpointMs += performance.now() - t1;
-    for (const e of changed) this.#lastCheckpointAt.set(e.job, written);
-    // Not awaited: a commit waits for a rebalance to finish, which may wait for this flush.
-    this.#commit();
-    const t = this.#now();
-    this.#lastFlushAt = t;
-    this.#lastFlushMs = t - job.startedAt;
-    this.#m.flushSeconds.observe({}, (t - job.startedAt) / 1000);
-    this.#stats.flushes++;
   }
 
   /**
@@ -482,36 +315,6 @@ export class StreamRuntime {
       // During a rebalance the commit may be refused; the next flush commits again.
       this.#log.debug("offset commit failed", { error: errText(e) });
     }).finally(() => this.#committing = false);
-  }
-
-  /** Runs `fn` until it succeeds (or the deadline passes), backing off and pausing consumption. */
-  async #retry<T>(what: string, fn: () => Promise<T>, deadline: number): Promise<T> {
-    for (let attempt = 0;; attempt++) {
-      try {
-        const out = await fn();
-        if (attempt > 0) {
-          this.#log.info(`${what}: recovered`, { attempts: attempt + 1 });
-          this.#resume();
-        }
-        this.#setCassandra("up");
-        this.#reasons.delete(what);
-        return out;
-      } catch (e) {
-        this.#m.flushFailures.inc({ stage: what });
-        const reason = `${what} failing: ${errText(e)}`;
-        this.#reasons.set(what, reason);
-        if (what !== "send dead letters") this.#setCassandra("down", errText(e));
-        this.#pause();
-        const wait = backoffDelay(attempt, this.#o.backoff);
-        if (this.#now() + wait > Math.min(deadline, this.#stopDeadline)) throw e;
-        this.#log.warn(`${what} failed; retrying`, {
-          attempt: attempt + 1,
-          retryInMs: wait,
-          error: errText(e),
-        });
-        await sleep(wait);
-      }
-    }
   }
 
   #pause(): void {
@@ -565,7 +368,7 @@ export class StreamRuntime {
     const gen = this.#generation;
     const stale = [...this.#workers].filter(([k]) => this.#workerGen.get(k) !== gen);
     if (stale.length === 0) return;
-    const { done } = await this.#startFlush(Infinity);
+    const { done } = await this.#flusher.start(Infinity);
     let beat = this.#now();
     for (;;) {
       const ok = await Promise.race([
@@ -681,23 +484,23 @@ export class StreamRuntime {
           this.#stats.handleMs += performance.now() - t;
           // Backpressure: one flush in flight at most; keep the group membership meanwhile.
           const stop = () => !isRunning() || isStale() || this.#stopping;
-          if (!(await this.#waitFlushes(heartbeat, stop))) {
+          if (!(await this.#flusher.waitIdle(heartbeat, stop))) {
             t = performance.now();
             break;
           }
-          await this.#startFlush(Infinity);
+          await this.#flusher.start(Infinity);
           t = performance.now();
         }
       }
       this.#stats.handleMs += performance.now() - t;
       // kafkajs fetches on from the last resolved offset (committed offsets trail far behind).
       if (handled !== undefined && !isStale()) resolveOffset(handled);
-      flushNow = this.#lastFlushAt === undefined ||
-        this.#now() - this.#lastFlushAt >= this.#cfg.flushIntervalMs;
+      flushNow = this.#flusher.lastFlushAt === undefined ||
+        this.#now() - this.#flusher.lastFlushAt >= this.#cfg.flushIntervalMs;
     } finally {
       release();
     }
-    if (flushNow && this.#queuedFlushes === 0 && !this.#stopping) this.flush().catch(() => {});
+    if (flushNow && this.#flusher.queued === 0 && !this.#stopping) this.flush().catch(() => {});
   }
 
   /** The first offset still in the log (for jobs without a checkpoint), cached per assignment. */
@@ -803,22 +606,10 @@ export class StreamRuntime {
     return lag;
   }
 
-  #statuses(): PartitionStatus[] {
-    return [...this.#workers.values()].map((w) => ({
-      topic: w.topicName,
-      partition: w.partition,
-      watermark: storedTime(w.gate?.watermark ?? -Infinity),
-      maxEventTime: storedTime(w.gate?.maxEventTime ?? -Infinity),
-      nextOffset: Math.max(0, w.position),
-      endOffset: w.endOffset,
-      lastDataAt: w.lastDataAt,
-    }));
-  }
-
   async #writeStatus(): Promise<void> {
     if (!this.#o.status) return;
     try {
-      await this.#o.status.write(this.#statuses(), this.#clientId);
+      await this.#o.status.write(partitionStatuses(this.#workers.values()), this.#clientId);
     } catch (e) {
       this.#log.debug("stream_status write failed", { error: errText(e) });
     }
@@ -836,51 +627,27 @@ export class StreamRuntime {
 
   /** The /health report. */
   health(): HealthReport {
-    const now = this.#now();
     const reasons = [...this.#reasons.values()];
     if (this.#kafka.state === "crashed") {
       reasons.push(`kafka consumer crashed: ${this.#kafka.error}`);
     }
-    const jobs: HealthReport["jobs"] = {};
-    for (const j of this.#o.jobs) {
-      jobs[j.name] = { partitions: [], lastCheckpointAt: iso(this.#lastCheckpointAt.get(j.name)) };
-    }
-    for (const w of this.#workers.values()) {
-      for (const j of w.jobs) jobs[j]?.partitions.push(`${w.topicName}/${w.partition}`);
-    }
-    return {
-      status: reasons.length > 0 ? "degraded" : "ok",
+    return healthReport({
+      now: this.#now(),
       reasons,
       consumerGroup: this.#cfg.consumerGroup,
       clientId: this.#clientId,
       assignedPartitions: this.#assigned.size,
-      jobs,
-      partitions: [...this.#workers.values()].map((w) => ({
-        topic: w.topicName,
-        partition: w.partition,
-        nextOffset: Math.max(0, w.position),
-        endOffset: w.endOffset,
-        lag: w.endOffset >= 0 ? Math.max(0, w.endOffset - w.position) : null,
-        watermark: iso(w.gate?.watermark),
-        replaying: !w.caughtUp,
-      })),
-      lastFlushAt: iso(this.#lastFlushAt),
-      lastFlushMs: this.#lastFlushMs ?? null,
-      realtimeWatermark: iso(
-        realtimeWatermark(
-          [...this.#workers.values()].filter((w) => w.gate).map((w) => ({
-            watermark: w.gate!.watermark,
-            lastDataAt: w.lastDataAt,
-          })),
-          now,
-          this.#cfg.idlePartitionMs,
-        ),
-      ),
+      jobs: this.#o.jobs.map((j) => j.name),
+      workers: [...this.#workers.values()],
+      lastCheckpointAt: this.#flusher.lastCheckpointAt,
+      lastFlushAt: this.#flusher.lastFlushAt,
+      lastFlushMs: this.#flusher.lastFlushMs,
+      idlePartitionMs: this.#cfg.idlePartitionMs,
       cassandra: this.#cassandra,
       kafka: this.#kafka,
       pendingDeadLetters: this.#dlq.queued,
-      stats: { ...this.#stats },
+      stats: this.#stats,
       eventToViewMs: this.#latency.quantiles(),
-    };
+    });
   }
 }

@@ -1,0 +1,201 @@
+/**
+ * @module
+ * Flushes of the stream runtime: a flush snapshots every partition's tasks synchronously (rows and
+ * checkpoints), then — while consumption goes on — writes the rows, sends the dead letters and
+ * stores the checkpoints. Flushes complete strictly in order, so a stored checkpoint never covers
+ * unwritten rows of an earlier flush; failed stages are retried with capped exponential backoff.
+ */
+import type { StreamJob } from "../../shared/config.ts";
+import type { Logger } from "../../shared/log.ts";
+import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import type { CheckpointEntry, CheckpointStore } from "./checkpoint_store.ts";
+import type { DeadLetters } from "./dlq.ts";
+import type { Epoch, LatencyTracker } from "./latency.ts";
+import type { ProcessorMetrics } from "./metrics.ts";
+import type { PartitionWorker } from "./partition_worker.ts";
+import type { RuntimeStats } from "./report.ts";
+import type { Checkpoint, PreparedFlush } from "./task.ts";
+
+/** What the flusher works with. */
+export interface FlusherOptions {
+  /** The partitions to flush (the runtime's current workers). */
+  workers: () => Iterable<PartitionWorker>;
+  checkpoints: CheckpointStore;
+  dlq: DeadLetters;
+  latency: LatencyTracker;
+  metrics: ProcessorMetrics;
+  /** Counters updated in place. */
+  stats: RuntimeStats;
+  log: Logger;
+  now: () => number;
+  backoff?: BackoffOptions;
+  /** After every stored flush (e.g. commit offsets; must not block). */
+  afterFlush: () => void;
+  /** A stage failed (the runtime pauses consumption and reports the reason). */
+  onFailure: (stage: string, error: unknown) => void;
+  /** A stage succeeded, `recovered` when it had failed before. */
+  onSuccess: (stage: string, recovered: boolean) => void;
+}
+
+interface FlushJob {
+  prepared: { worker: PartitionWorker; job: StreamJob; f: PreparedFlush }[];
+  checkpoints: { worker: PartitionWorker; job: StreamJob; c: Checkpoint }[];
+  epoch: Epoch;
+  startedAt: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Ordered, retried flushes. */
+export class Flusher {
+  /** Retries give up after this instant (set when stopping). */
+  stopDeadline = Infinity;
+  lastFlushAt: number | undefined;
+  lastFlushMs: number | undefined;
+  /** When each job last stored a checkpoint. */
+  readonly lastCheckpointAt = new Map<string, number>();
+  #o: FlusherOptions;
+  #tail: Promise<void> = Promise.resolve();
+  #queued = 0;
+
+  constructor(options: FlusherOptions) {
+    this.#o = options;
+  }
+
+  /** Flushes started and not yet stored. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /**
+   * Snapshots every task (call holding the runtime's lock) and queues the flush's completion
+   * behind every earlier one. A flush that failed for good (only past a deadline, at shutdown)
+   * fails every later one.
+   */
+  async start(deadline: number): Promise<{ done: Promise<void> }> {
+    const job = await this.#snapshot();
+    this.#queued++;
+    const done = this.#tail.then(() => this.#complete(job, deadline)).finally(() => {
+      this.#queued--;
+    });
+    this.#tail = done;
+    done.catch(() => {}); // observed by the caller or the next flush
+    return { done };
+  }
+
+  /**
+   * Waits until no flush is queued, calling `heartbeat` every 2 s; gives up (false) as soon as
+   * `abort()` says so.
+   */
+  async waitIdle(
+    heartbeat?: () => Promise<void>,
+    abort: () => boolean = () => false,
+  ): Promise<boolean> {
+    const now = this.#o.now;
+    let beat = now();
+    while (this.#queued > 0) {
+      if (abort()) return false;
+      await Promise.race([this.#tail.catch(() => {}), sleep(250)]);
+      if (heartbeat && now() - beat >= 2_000) {
+        beat = now();
+        await heartbeat().catch(() => {});
+      }
+    }
+    return true;
+  }
+
+  /** Runs `fn` until it succeeds (or the deadline passes), backing off. */
+  async retry<T>(stage: string, fn: () => Promise<T>, deadline: number): Promise<T> {
+    const o = this.#o;
+    for (let attempt = 0;; attempt++) {
+      try {
+        const out = await fn();
+        if (attempt > 0) o.log.info(`${stage}: recovered`, { attempts: attempt + 1 });
+        o.onSuccess(stage, attempt > 0);
+        return out;
+      } catch (e) {
+        o.metrics.flushFailures.inc({ stage });
+        o.onFailure(stage, e);
+        const wait = backoffDelay(attempt, o.backoff);
+        if (o.now() + wait > Math.min(deadline, this.stopDeadline)) throw e;
+        o.log.warn(`${stage} failed; retrying`, {
+          attempt: attempt + 1,
+          retryInMs: wait,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        await sleep(wait);
+      }
+    }
+  }
+
+  /** Snapshots every partition's flush (call holding the lock). */
+  async #snapshot(): Promise<FlushJob> {
+    const t0 = performance.now();
+    const job: FlushJob = {
+      prepared: [],
+      checkpoints: [],
+      epoch: this.#o.latency.seal(),
+      startedAt: this.#o.now(),
+    };
+    for (const w of this.#o.workers()) {
+      for (const f of w.prepareFlush()) {
+        if (f.prepared) {
+          job.prepared.push({ worker: w, job: f.job, f: f.prepared });
+          job.checkpoints.push({ worker: w, job: f.job, c: f.prepared.checkpoint });
+        } else if (f.flush) {
+          // A one-phase task (the archiver): flush now, with retries, before any new record.
+          const c = await this.retry("flush " + f.job, f.flush, Infinity);
+          job.checkpoints.push({ worker: w, job: f.job, c });
+        }
+      }
+    }
+    this.#o.dlq.kick();
+    this.#o.stats.snapshotMs += performance.now() - t0;
+    return job;
+  }
+
+  /** Writes a snapshot's rows, dead letters and checkpoints, then commits. */
+  async #complete(job: FlushJob, deadline: number): Promise<void> {
+    let rows = 0;
+    for (const p of job.prepared) rows += p.f.rows;
+    const t0 = performance.now();
+    await this.retry("write rows", async () => {
+      await Promise.all(job.prepared.map((p) => p.f.write()));
+    }, deadline);
+    const t1 = performance.now();
+    this.#o.stats.writeMs += t1 - t0;
+    const written = this.#o.now();
+    this.#o.latency.complete(job.epoch, written);
+    this.#o.metrics.rowsWritten.inc({}, rows);
+    this.#o.stats.rowsWritten += rows;
+    await this.retry("send dead letters", () => this.#o.dlq.flush(), deadline);
+    const changed: CheckpointEntry[] = [];
+    const marks: (() => void)[] = [];
+    for (const { worker, job: name, c } of job.checkpoints) {
+      const old = worker.stored(name);
+      if (
+        old && old.nextOffset === c.nextOffset && old.replayOffset === c.replayOffset &&
+        old.watermark === c.watermark
+      ) continue;
+      changed.push({
+        job: name,
+        topic: worker.topicName,
+        partition: worker.partition,
+        checkpoint: c,
+      });
+      marks.push(() => worker.markStored(name, c));
+    }
+    await this.retry("store checkpoints", () => this.#o.checkpoints.store(changed), deadline);
+    for (const mark of marks) mark();
+    this.#o.stats.checkpointMs += performance.now() - t1;
+    for (const e of changed) this.lastCheckpointAt.set(e.job, written);
+    this.#o.afterFlush();
+    const t = this.#o.now();
+    this.lastFlushAt = t;
+    this.lastFlushMs = t - job.startedAt;
+    this.#o.metrics.flushSeconds.observe({}, (t - job.startedAt) / 1000);
+    this.#o.stats.flushes++;
+  }
+}
