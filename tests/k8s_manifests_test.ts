@@ -28,19 +28,9 @@ import {
 import { type K8sObject, objectId, renderKustomization } from "../infra/k8s/kustomize.ts";
 import { type IKafkaTopic, kafkaTopicName } from "../infra/k8s/strimzi.ts";
 import { typeCheckSource, validateObject } from "../infra/k8s/validate.ts";
+import { contractsText } from "./_contracts.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-/** The contract: the guidance copy beside the repository when present, else the repo's copy. */
-const CONTRACTS = [
-  new URL("../../shared/CONTRACTS.md", import.meta.url),
-  new URL("../docs/CONTRACTS.md", import.meta.url),
-].find((u) => {
-  try {
-    return Deno.statSync(u).isFile;
-  } catch {
-    return false;
-  }
-})!;
 /** Read by the Deno runtime itself, not by the code. */
 const RUNTIME_ENV = new Set(["DENO_V8_FLAGS"]);
 /** Secrets an environment creates out of band (docs/OPERATIONS.md "Secrets"). */
@@ -113,7 +103,7 @@ Deno.test("every rendered object has no unknown or mistyped field (strict type c
 
 Deno.test("env names are exactly names the code reads and include every CONTRACTS.md §1 name", async () => {
   const code = await envNamesReadByCode(ROOT);
-  const contract = contractEnvNames(await Deno.readTextFile(CONTRACTS));
+  const contract = contractEnvNames(await contractsText());
   assert.ok(contract.includes("KAFKA_BOOTSTRAP_SERVERS") && contract.includes("TOPIC_CDC"));
   for (const n of contract) assert.ok(code.has(n), `the code reads ${n}`);
   for (const k of RENDERS) {

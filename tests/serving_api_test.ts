@@ -17,72 +17,15 @@ import { gql, viaApp } from "../serving/testing/client.ts";
 import { createLogger } from "../shared/log.ts";
 import { HOUR_MS } from "../shared/time.ts";
 import type { BatchStore } from "../serving/merge/types.ts";
-
-/** CONTRACTS.md §4, verbatim. */
-const CONTRACT_SDL = `
-scalar DateTime
-scalar Date
-enum Granularity { MINUTE HOUR DAY }
-enum Source { BATCH REALTIME MIXED }
-type Interval { start: DateTime!, end: DateTime! }
-type Provenance {
-  batchThrough: DateTime
-  realtimeWatermark: DateTime
-  freshnessMs: Int
-  complete: Boolean!
-  gaps: [Interval!]!
-}
-type EventCountPoint { start: DateTime!, end: DateTime!, source: Source!, count: Int! }
-type EventCounts { total: Int!, points: [EventCountPoint!]!, provenance: Provenance! }
-type CourseEngagementPoint { start: DateTime!, end: DateTime!, source: Source!,
-  enrollments: Int!, unenrollments: Int!, completions: Int!, activeUsers: Int! }
-type CourseEngagement { courseId: ID!, total: CourseEngagementPoint!,
-  points: [CourseEngagementPoint!]!, provenance: Provenance! }
-type VideoViewPoint { start: DateTime!, end: DateTime!, source: Source!,
-  plays: Int!, completes: Int!, watchSeconds: Float!, uniqueViewers: Int! }
-type VideoViews { videoId: ID!, total: VideoViewPoint!, points: [VideoViewPoint!]!, provenance: Provenance! }
-type AssessmentScorePoint { start: DateTime!, end: DateTime!, source: Source!,
-  graded: Int!, avgPercent: Float, minPercent: Float, maxPercent: Float, p50Percent: Float, p95Percent: Float }
-type AssessmentScores { assessmentId: ID!, total: AssessmentScorePoint!,
-  points: [AssessmentScorePoint!]!, provenance: Provenance! }
-type UserActivityPoint { start: DateTime!, end: DateTime!, source: Source!,
-  events: Int!, logins: Int!, videoEvents: Int!, assessmentEvents: Int!, appEvents: Int! }
-type UserActivity { userId: ID!, lastSeen: DateTime, total: UserActivityPoint!,
-  points: [UserActivityPoint!]!, provenance: Provenance! }
-type Session { sessionId: ID!, userId: ID!, start: DateTime!, end: DateTime!, durationSec: Float!,
-  clicks: Int!, uniquePages: Int!, path: [String!]! }
-type KeyCount { key: String!, count: Int! }
-type DailySummary { date: Date!, totalEvents: Int!, activeUsers: Int!, sessions: Int!,
-  avgSessionDurationSec: Float, p95SessionDurationSec: Float, eventsByType: [KeyCount!]!,
-  logins: Int!, enrollments: Int!, completions: Int! }
-enum Segment { VIP ACTIVE REGULAR INACTIVE }
-enum SessionFrequency { VERY_HIGH HIGH MEDIUM LOW }
-enum ContentInterest { DIVERSE SELECTED LIMITED }
-enum DevicePreference { MULTI_DEVICE SINGLE_DEVICE }
-type UserSegment { userId: ID!, date: Date!, segment: Segment!, engagementScore: Float!,
-  sessionFrequency: SessionFrequency!, contentInterest: ContentInterest!, devicePreference: DevicePreference! }
-type TopicLag { topic: String!, partition: Int!, lag: Int! }
-type ServingStatus { batchThrough: DateTime, realtimeWatermark: DateTime, lag: [TopicLag!]! }
-type Query {
-  eventCounts(from: DateTime!, to: DateTime!, granularity: Granularity = HOUR,
-    eventType: String, appType: String, userId: ID): EventCounts!
-  courseEngagement(courseId: ID!, from: DateTime!, to: DateTime!, granularity: Granularity = HOUR): CourseEngagement!
-  videoViews(videoId: ID!, from: DateTime!, to: DateTime!, granularity: Granularity = HOUR): VideoViews!
-  assessmentScores(assessmentId: ID!, from: DateTime!, to: DateTime!, granularity: Granularity = HOUR): AssessmentScores!
-  userActivity(userId: ID!, from: DateTime!, to: DateTime!, granularity: Granularity = HOUR): UserActivity!
-  sessions(userId: ID!, from: DateTime!, to: DateTime!): [Session!]!
-  dailySummary(date: Date!): DailySummary
-  userSegment(userId: ID!, date: Date): UserSegment
-  servingStatus: ServingStatus!
-}`;
+import { contractSdl } from "./_contracts.ts";
 
 const iso = (t: number) => new Date(t).toISOString();
 const RANGE = `from: "${iso(FIXTURE_B - 2 * HOUR_MS)}", to: "${iso(FIXTURE_B + 2 * HOUR_MS)}"`;
 
-Deno.test("the served schema is CONTRACTS.md §4: same types, fields, arguments and defaults", () => {
+Deno.test("the served schema is CONTRACTS.md §4: same types, fields, arguments and defaults", async () => {
   const { yoga } = memoryApp();
   const served = yoga.getEnveloped().schema as GraphQLSchema;
-  const contract = buildSchema(CONTRACT_SDL);
+  const contract = buildSchema(await contractSdl());
   for (const [a, b] of [[contract, served], [served, contract]]) {
     assert.deepEqual(findBreakingChanges(a, b), []);
     assert.deepEqual(findDangerousChanges(a, b), []);
