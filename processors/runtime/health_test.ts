@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { Registry } from "../../shared/metrics.ts";
 import { healthApp } from "./health.ts";
 import type { HealthReport } from "./runtime.ts";
-import { healthReport } from "./report.ts";
+import { emptyStats, healthReport } from "./report.ts";
 
 function report(status: "ok" | "degraded"): HealthReport {
   return {
@@ -19,20 +19,7 @@ function report(status: "ok" | "degraded"): HealthReport {
     cassandra: { state: status === "ok" ? "up" : "down", since: "2026-11-20T00:00:00.000Z" },
     kafka: { state: "connected", since: "2026-11-20T00:00:00.000Z" },
     pendingDeadLetters: 0,
-    stats: {
-      records: 0,
-      applied: 0,
-      invalid: 0,
-      late: 0,
-      duplicates: 0,
-      replayed: 0,
-      rowsWritten: 0,
-      flushes: 0,
-      handleMs: 0,
-      snapshotMs: 0,
-      writeMs: 0,
-      checkpointMs: 0,
-    },
+    stats: emptyStats(),
     eventToViewMs: { count: 0, p50: null, p99: null, max: 0 },
   };
 }
