@@ -28,6 +28,10 @@ const TOPICS: TopicKey[] = ["AUTH", "APP_EVENTS", "VIDEO"];
 const PARTITIONS = 3;
 /** Rounds of 1000 events per topic: 201k events. */
 const ROUNDS = 67;
+/** Kills while the events flow: production is paced so that they all land before it ends. */
+const KILLS = 8;
+/** How long a waiting step may take before the test fails with the child's log. */
+const STEP_TIMEOUT_MS = 180_000;
 
 // ---------------------------------------------------------------- child: the archiver process
 
@@ -62,14 +66,16 @@ async function child(): Promise<void> {
       // files and their checkpoint, the window the takeover cleanup exists for.
       await new Promise((r) => setTimeout(r, Math.random() * 150));
       await writeFileAtomic(ckPath(t, p), new TextEncoder().encode(JSON.stringify(cp)));
-      if (!announced) {
-        announced = true;
-        await Deno.stdout.write(new TextEncoder().encode("archiving\n"));
-      }
     });
     return s.chain;
   };
+  // Tells the parent that records flow through this process, so its kill lands mid-work.
   let announced = false;
+  const announce = async () => {
+    if (announced) return;
+    announced = true;
+    await Deno.stdout.write(new TextEncoder().encode("archiving\n"));
+  };
   const resumes = new Map<string, Checkpoint | undefined>();
   for (const t of TOPICS) {
     for (let p = 0; p < PARTITIONS; p++) {
@@ -96,6 +102,7 @@ async function child(): Promise<void> {
       const t = byName.get(batch.topic)!;
       const s = tasks.get(`${t}:${batch.partition}`)!;
       const from = resumes.get(`${t}:${batch.partition}`)?.replayOffset ?? 0;
+      await announce();
       for (const m of batch.messages) {
         const offset = Number(m.offset);
         if (offset < from || offset < s.position) continue;
@@ -170,49 +177,88 @@ Deno.test({
       const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       const base = Date.UTC(2026, 0, 10, 3, 30);
+      const childLog = `${env.tmpDir}/children.log`;
+      let kills = 0;
+      let producing = true;
+      // Production waits for the kills: round r is sent once floor(r·KILLS/ROUNDS) processes were
+      // killed, so every kill lands while records flow, however fast this machine is.
       const produce = (async () => {
-        for (let round = 0; round < ROUNDS; round++) {
-          await producer.sendBatch({
-            acks: -1,
-            topicMessages: TOPICS.map((t) => ({
-              topic: env.cfg.topics[t],
-              messages: Array.from({ length: 1000 }, (_, j) => {
-                const m = eventOf(t, round * 1000 + j, base);
-                return { ...m, partition: partitionFor(m.key, PARTITIONS) };
-              }),
-            })),
-          });
+        try {
+          for (let round = 0; round < ROUNDS; round++) {
+            const deadline = Date.now() + STEP_TIMEOUT_MS;
+            while (kills < Math.floor((round * KILLS) / ROUNDS)) {
+              if (Date.now() > deadline) throw new Error(`round ${round}: no kill in time`);
+              await sleep(25);
+            }
+            await producer.sendBatch({
+              acks: -1,
+              topicMessages: TOPICS.map((t) => ({
+                topic: env.cfg.topics[t],
+                messages: Array.from({ length: 1000 }, (_, j) => {
+                  const m = eventOf(t, round * 1000 + j, base);
+                  return { ...m, partition: partitionFor(m.key, PARTITIONS) };
+                }),
+              })),
+            });
+          }
+        } finally {
+          producing = false;
         }
       })();
-      const spawn = () =>
-        new Deno.Command(Deno.execPath(), {
+      produce.catch(() => {}); // awaited below; a failure there fails the test
+      const spawn = async () => {
+        const log = await Deno.open(childLog, { create: true, append: true });
+        const proc = new Deno.Command(Deno.execPath(), {
           args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--child"],
           env: { ...env.env, ARCHIVER_CHECKPOINTS: ckDir, TOPIC_PARTITIONS: String(PARTITIONS) },
           stdin: "null",
           stdout: "piped",
-          stderr: "null",
+          stderr: "piped",
         }).spawn();
-      let kills = 0;
-      let producing = true;
-      produce.finally(() => producing = false);
-      // Kill each process at a random moment after it started writing (first checkpoint).
-      const untilArchiving = async (proc: Deno.ChildProcess) => {
+        proc.stderr.pipeTo(log.writable).catch(() => {});
+        return proc;
+      };
+      const failWithLog = async (msg: string): Promise<never> => {
+        const text = await Deno.readTextFile(childLog).catch(() => "");
+        throw new Error(
+          `${msg}\nlast lines of the archiver processes:\n${
+            text.split("\n").slice(-30).join("\n")
+          }`,
+        );
+      };
+      // Resolves once the process reports records flowing; false when it exited first.
+      const untilArchiving = async (proc: Deno.ChildProcess): Promise<boolean> => {
         const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
         let seen = "";
         while (!seen.includes("archiving")) {
           const { value, done } = await reader.read();
-          if (done) return;
+          if (done) return false;
           seen += value;
         }
         reader.releaseLock();
-        proc.stdout.cancel().catch(() => {});
+        return true;
       };
-      while (kills < 12 || producing) {
-        const proc = spawn();
-        await untilArchiving(proc);
-        await new Promise((r) => setTimeout(r, Math.random() * 1500));
+      while (producing) {
+        const proc = await spawn();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const started = await Promise.race([
+          untilArchiving(proc),
+          new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), STEP_TIMEOUT_MS)),
+        ]);
+        clearTimeout(timer);
+        if (started !== true) {
+          proc.kill("SIGKILL");
+          await proc.status;
+          if (!producing) break; // production ended while it started: nothing left to interrupt
+          await failWithLog(
+            started === false ? "an archiver process exited on its own" : "no records reached " +
+              `an archiver process within ${STEP_TIMEOUT_MS / 1000} s`,
+          );
+        }
+        await sleep(Math.random() * 1500);
         proc.kill("SIGKILL");
         await proc.status;
+        proc.stdout.cancel().catch(() => {});
         kills++;
       }
       await produce;
@@ -229,9 +275,15 @@ Deno.test({
       const produced = [...ends.values()].reduce((a, b) => a + b, 0);
       assertEquals(produced, ROUNDS * 1000 * TOPICS.length);
       // Final run: until every partition's checkpoint reached the end.
-      const last = spawn();
+      assert(kills >= KILLS - 1, `only ${kills} kills while the events flowed`);
+      const last = await spawn();
+      last.stdout.cancel().catch(() => {});
       try {
+        const deadline = Date.now() + STEP_TIMEOUT_MS;
         for (;;) {
+          if (Date.now() > deadline) {
+            await failWithLog("the final archiver did not reach the end of every partition");
+          }
           let done = true;
           for (const [k, end] of ends) {
             try {

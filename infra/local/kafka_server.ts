@@ -157,9 +157,22 @@ export function kafkaServer(paths: LocalPaths, ports: LocalPorts): ServerDef {
         while (Date.now() < deadline) {
           try {
             await admin.describeGroups(["edu-lambda-warmup"]);
+            break;
+          } catch {
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+        // Likewise the first producer id: an idempotent producer's InitProducerId answers
+        // "coordinator is loading" until the broker holds a block of ids. Ask for one now.
+        while (Date.now() < deadline) {
+          const producer = probe().producer({ idempotent: true, maxInFlightRequests: 1 });
+          try {
+            await producer.connect();
             return;
           } catch {
             await new Promise((r) => setTimeout(r, 200));
+          } finally {
+            await producer.disconnect().catch(() => {});
           }
         }
       } catch {
