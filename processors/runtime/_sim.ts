@@ -29,12 +29,13 @@ export interface SimOptions {
   now?: number;
 }
 
-/** Dead-lettered records: topic, partition, offset, reason. */
+/** Dead-lettered records: topic, partition, offset, reason (and the job, when a job rejected it). */
 export interface SimDlq {
   topic: TopicKey;
   partition: number;
   offset: number;
   rejection: Rejection;
+  job?: StreamJob;
 }
 
 function id(topic: TopicKey, partition: number): string {
@@ -113,6 +114,7 @@ export class Sim {
               partition: w.partition,
               offset: c,
               rejection: w.lastRejection!,
+              job: w.lastRejectedBy,
             });
           }
           read++;

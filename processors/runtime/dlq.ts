@@ -18,11 +18,11 @@ export interface SourceRecord {
 /**
  * The dead-letter message of an invalid record: the original key, value, timestamp and headers
  * plus `error.reason`, `error.field`, `error.detail`, `source.topic`, `source.partition` and
- * `source.offset`.
+ * `source.offset`; `error.job` when a job rejected it (`source.job`), not the parser.
  */
 export function deadLetter(
   record: SourceRecord,
-  source: { topic: string; partition: number; offset: number },
+  source: { topic: string; partition: number; offset: number; job?: string },
   rejection: Rejection,
 ): Message {
   const headers: IHeaders = { ...(record.headers ?? {}) };
@@ -32,6 +32,7 @@ export function deadLetter(
   headers["source.topic"] = source.topic;
   headers["source.partition"] = String(source.partition);
   headers["source.offset"] = String(source.offset);
+  if (source.job !== undefined) headers["error.job"] = source.job;
   return {
     key: record.key === null ? null : toBuffer(record.key),
     value: record.value === null ? null : toBuffer(record.value),

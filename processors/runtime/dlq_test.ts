@@ -22,3 +22,14 @@ Deno.test("a dead letter keeps the record unchanged and says why and where from"
     "source.offset": "42",
   });
 });
+
+Deno.test("a job's dead letter also names the job that rejected the record", () => {
+  const m = deadLetter(
+    { key: null, value: new TextEncoder().encode("{}"), timestamp: "1" },
+    { topic: "topic_cdc_changes", partition: 0, offset: 7, job: "cdc_transformation" },
+    { reason: "missing_field", field: "key", detail: "no key" },
+  );
+  assertEquals(m.headers?.["error.job"], "cdc_transformation");
+  assertEquals(m.headers?.["error.reason"], "missing_field");
+  assertEquals(m.headers?.["source.offset"], "7");
+});

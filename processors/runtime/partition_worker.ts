@@ -8,7 +8,9 @@
  * - it rebuilds state without writing below its `nextOffset` (`replaying`);
  * - the gate restarts at the earliest `replayOffset` among gated jobs, with that checkpoint's
  *   `replayMaxEventTime`, so duplicates, late events and watermarks are decided as before;
- * - invalid records below every job's `nextOffset` were dead-lettered before and are not again.
+ * - invalid records below every job's `nextOffset` were dead-lettered before and are not again;
+ * - a record a job rejects through {@link TaskContext.reject} is dead-lettered unless that job
+ *   replays it (below its `nextOffset`, so sent before the checkpoint that covers it).
  */
 import type { StreamJob, TopicKey } from "../../shared/config.ts";
 import type { Rejection, ValidEvent } from "../../shared/events.ts";
@@ -22,6 +24,7 @@ import type {
   PartitionTask,
   PreparedFlush,
   RecordMeta,
+  TaskContext,
 } from "./task.ts";
 
 /** A Kafka record as the worker needs it. */
@@ -45,7 +48,10 @@ export const enum Outcome {
   Duplicate,
   /** Late for the realtime views. */
   Late,
-  /** Invalid: dead-letter it ({@link PartitionWorker.lastRejection}). */
+  /**
+   * Invalid: dead-letter it ({@link PartitionWorker.lastRejection}). Either the parser rejected it,
+   * or a job did ({@link PartitionWorker.lastRejectedBy}; the other jobs still got it).
+   */
   Invalid,
 }
 
@@ -138,12 +144,21 @@ export class PartitionWorker {
   endOffset = -1;
   /** Why the last {@link Outcome.Invalid} record was rejected. */
   lastRejection: Rejection | undefined;
+  /** The job that rejected the last {@link Outcome.Invalid} record (undefined: the parser). */
+  lastRejectedBy: StreamJob | undefined;
   #slots: Slot[];
   #gate: EventGate | undefined;
   #gateFrom: number;
   #dlqFrom: number;
   #now: () => number;
   #pending = 0;
+  /** The slot whose `onEvent` is running, and its record (for {@link TaskContext.reject}). */
+  #handing: Slot | undefined;
+  #handingOffset = -1;
+  #handingReplay = false;
+  /** The first job rejection of the record being handled. */
+  #jobRejection: Rejection | undefined;
+  #jobRejectedBy: StreamJob | undefined;
 
   private constructor(o: PartitionWorkerOptions, slots: Slot[]) {
     this.topic = o.topic;
@@ -181,13 +196,21 @@ export class PartitionWorker {
         return gate.current?.watermark ?? -Infinity;
       },
     };
+    const worker = { current: undefined as PartitionWorker | undefined };
     const slots: Slot[] = [];
     for (const job of o.jobs) {
       const stored = o.checkpoints.get(job.name);
-      const task = await job.createTask(o.topic, o.partition, stored, {
+      const context: TaskContext = {
         topicName: o.topicName,
         gate: view,
-      });
+        reject: (meta, rejection) => {
+          if (!worker.current) {
+            throw new Error(`Job ${job.name} rejected a record before its partition started`);
+          }
+          worker.current.#reject(job.name, meta, rejection);
+        },
+      };
+      const task = await job.createTask(o.topic, o.partition, stored, context);
       slots.push({
         job,
         task,
@@ -198,7 +221,21 @@ export class PartitionWorker {
     }
     const w = new PartitionWorker(o, slots);
     gate.current = w.#gate;
+    worker.current = w;
     return w;
+  }
+
+  /** {@link TaskContext.reject} of a job's task. */
+  #reject(job: StreamJob, meta: RecordMeta, rejection: Rejection): void {
+    if (this.#handing?.job.name !== job || meta.offset !== this.#handingOffset) {
+      throw new Error(
+        `Job ${job} rejected offset ${meta.offset} of ${this.topicName}/${this.partition} ` +
+          `outside its onEvent call for that record`,
+      );
+    }
+    if (this.#handingReplay || this.#jobRejection) return;
+    this.#jobRejection = rejection;
+    this.#jobRejectedBy = job;
   }
 
   /** The partition's gate (undefined when no gated job reads it). */
@@ -235,6 +272,7 @@ export class PartitionWorker {
     if (parsed.err) {
       if (o < this.#dlqFrom) return Outcome.Replayed;
       this.lastRejection = parsed.err;
+      this.lastRejectedBy = undefined;
       return Outcome.Invalid;
     }
     const event: ValidEvent = parsed.ok;
@@ -254,10 +292,20 @@ export class PartitionWorker {
       if (o < s.from) continue;
       const replaying = o < s.next;
       if (!replaying) replayedOnly = false;
+      this.#handing = s;
+      this.#handingOffset = o;
+      this.#handingReplay = replaying;
       s.task.onEvent(event, meta, replaying, s.job.gated ? ctx : UNGATED);
     }
+    this.#handing = undefined;
     if (replayedOnly) return Outcome.Replayed;
     this.#pending++;
+    if (this.#jobRejection) {
+      this.lastRejection = this.#jobRejection;
+      this.lastRejectedBy = this.#jobRejectedBy;
+      this.#jobRejection = undefined;
+      return Outcome.Invalid;
+    }
     return ctx.duplicate ? Outcome.Duplicate : ctx.late ? Outcome.Late : Outcome.Applied;
   }
 

@@ -473,7 +473,7 @@ export class StreamRuntime {
               batch.topic,
               deadLetter(
                 { key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers },
-                { topic: batch.topic, partition: batch.partition, offset },
+                { topic: batch.topic, partition: batch.partition, offset, job: w.lastRejectedBy },
                 r,
               ),
             );

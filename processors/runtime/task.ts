@@ -7,11 +7,11 @@
  *
  * Additions since the first version, all optional for implementers (the archiver needs none):
  * `onEvent`'s fourth argument ({@link EventContext}), `createTask`'s fourth argument
- * ({@link TaskContext}), `flush`'s `position` argument, the two-phase {@link PartitionTask.prepareFlush}
- * and {@link JobDefinition.gated}.
+ * ({@link TaskContext}), `flush`'s `position` argument, the two-phase {@link PartitionTask.prepareFlush},
+ * {@link JobDefinition.gated} and the dead-letter hook {@link TaskContext.reject}.
  */
 import type { StreamJob, TopicKey } from "../../shared/config.ts";
-import type { ValidEvent } from "../../shared/events.ts";
+import type { Rejection, ValidEvent } from "../../shared/events.ts";
 import type { ReplayPoint } from "../operators/replay_point.ts";
 
 /** Where a task resumes: stored after the writes it covers. */
@@ -70,6 +70,19 @@ export interface TaskContext {
   topicName: string;
   /** The (topic, partition)'s shared gate; its replay point bounds a gated task's replay offset. */
   gate: GateView;
+  /**
+   * Reports the record being handled as rejected by the job (a check the runtime's parser cannot
+   * make, e.g. a CDC row change without a key). Call it only from within
+   * {@link PartitionTask.onEvent}, for that call's record. The runtime sends the record to
+   * `<topic>.dlq` unchanged with the same headers as its own dead letters (`error.reason`,
+   * `error.field`, `error.detail`, `source.*`) plus `error.job`, counts it as rejected, and sends
+   * it before storing any checkpoint whose `nextOffset` is past it. Calls while the record is
+   * replayed (`replaying`) are ignored: its dead letter was sent before that checkpoint. A record
+   * rejected by several jobs is dead-lettered once, with the first reason. The runtime always
+   * passes it.
+   * @throws {Error} when called outside `onEvent` or for another record
+   */
+  reject?(meta: RecordMeta, rejection: Rejection): void;
 }
 
 /** A flush snapshotted synchronously, to be written while the runtime keeps consuming. */

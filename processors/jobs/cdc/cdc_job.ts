@@ -82,9 +82,10 @@ export interface CdcJobDeps {
   /** Told the ids of `users_dim` rows written; default the process-wide feed. */
   dimFeed?: DimFeed;
   /**
-   * Receives records the job rejects (e.g. a row change without a key). The runtime offers no
-   * dead-letter hook to jobs, so by default they are counted (`cdc_rejected_total`), logged, and
-   * kept in `cdc_transformed` as `REJECTED` rows with their reason and raw value.
+   * Also receives records the job rejects (e.g. a row change without a key). Every rejected
+   * record is reported to the runtime ({@link TaskContext.reject}: sent to `topic_cdc_changes.dlq`),
+   * counted (`cdc_rejected_total`), logged, and kept in `cdc_transformed` as a `REJECTED` row with
+   * its reason and raw value.
    */
   onReject?: (meta: RecordMeta, rejection: Rejection) => void;
   /** Clock of the age rule; default `Date.now`. */
@@ -198,6 +199,7 @@ export class CdcTask implements PartitionTask {
           field: c.err.field,
           detail: c.err.detail,
         });
+        this.#ctx.reject?.(meta, c.err);
         this.#s.deps.onReject?.(meta, c.err);
       }
       if (keep) this.#buffer(rejectedRow(c.err, meta.raw, meta.key, rowMeta), ctx);

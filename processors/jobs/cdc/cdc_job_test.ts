@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { parseEvent } from "../../../shared/events.ts";
+import { parseEvent, type Rejection } from "../../../shared/events.ts";
 import { Registry } from "../../../shared/metrics.ts";
 import { EventGate } from "../../operators/event_gate.ts";
 import type { Checkpoint, PartitionTask } from "../../runtime/task.ts";
@@ -75,10 +75,15 @@ function setup(dir: string, roll = { maxRows: 1, maxAgeMs: 0 }) {
   return { job, viewStore, dims, published, metrics };
 }
 
-async function start(job: ReturnType<typeof setup>["job"], resume?: Checkpoint) {
+async function start(
+  job: ReturnType<typeof setup>["job"],
+  resume?: Checkpoint,
+  rejected: [number, Rejection][] = [],
+) {
   const gateHolder: { h?: Harness } = {};
   const task = await job.createTask("CDC", 0, resume, {
     topicName: "topic_cdc_changes",
+    reject: (meta, rejection) => rejected.push([meta.offset, rejection]),
     gate: {
       replayPoint: () => gateHolder.h!.gate.replayPoint(),
       get maxEventTime() {
@@ -292,10 +297,11 @@ Deno.test("a delete marks the user deleted; a truncate deletes every older user;
   });
 });
 
-Deno.test("a change the job rejects is counted, not applied, and kept as a REJECTED row", async () => {
+Deno.test("a change the job rejects is dead-lettered, counted, not applied, and kept as a REJECTED row", async () => {
   await withDir(async (dir) => {
     const { job, dims, viewStore, metrics } = setup(dir);
-    const h = await start(job);
+    const rejected: [number, Rejection][] = [];
+    const h = await start(job, undefined, rejected);
     const raw = pgChange("c", M, { after: { email: "no-id@x.io" }, lsn: 10 });
     const o = h.feed([
       { raw, key: null, kafkaTs: M },
@@ -310,6 +316,10 @@ Deno.test("a change the job rejects is counted, not applied, and kept as a REJEC
       ["REJECTED", "invalid_value:key"],
     ]);
     assertEquals(rows[0].raw, raw);
+    assertEquals(rejected.map(([o, r]) => [o, r.reason, r.field]), [
+      [0, "missing_field", "key"],
+      [1, "invalid_value", "key"],
+    ]);
     const c = metrics.get("cdc_rejected_total") as { get(l: object): number };
     assertEquals([c.get({ reason: "missing_field" }), c.get({ reason: "invalid_value" })], [1, 1]);
   });
