@@ -285,7 +285,7 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGTERM", stop);
   let partitions = p.partitions ?? cfg.topicPartitions;
   if (p.kafka) {
-    const topics = await ensureTopics(cfg);
+    const topics = await ensureTopics(cfg, { enrichedTopic: cfg.enrichedTopic });
     if (topics.created.length > 0) log.info("created topics", { topics: topics.created });
     partitions = p.partitions ?? await topicPartitions(cfg);
   }

@@ -32,7 +32,10 @@ if (import.meta.main) {
   }
   try {
     const t0 = Date.now();
-    const topics = await ensureTopics(cfg, { replicationFactor: topicRf });
+    const topics = await ensureTopics(cfg, {
+      replicationFactor: topicRf,
+      enrichedTopic: cfg.enrichedTopic,
+    });
     log.info("topics ensured", {
       brokers: cfg.kafkaBrokers,
       created: topics.created,

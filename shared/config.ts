@@ -87,6 +87,22 @@ export interface ResolvedConfig {
   realtimeCacheMs: number;
   /** `REQUEST_TIMEOUT_MS`: serving request time-out, default 10000. */
   requestTimeoutMs: number;
+  /** `TOPIC_ENRICHED`: the `data_enrichment` job's output topic, default `enriched_events`. */
+  enrichedTopic: string;
+  /**
+   * `ENRICH_MAX_EVENTS_PER_MINUTE`, default 100: a user's events in one UTC minute beyond this
+   * are flagged `high_event_volume`.
+   */
+  enrichMaxEventsPerMinute: number;
+  /** `ENRICH_FAILED_LOGINS`, default 5: failed logins in the window that flag `failed_login_burst`. */
+  enrichFailedLogins: number;
+  /** `ENRICH_FAILED_WINDOW_MS`, default 600000 (10 minutes): the failed-login window. */
+  enrichFailedWindowMs: number;
+  /**
+   * `ENRICH_TRAVEL_WINDOW_MS`, default 3600000 (1 hour): two countries closer than this flag
+   * `impossible_travel`.
+   */
+  enrichTravelWindowMs: number;
 }
 
 /** A setting that is missing or malformed; the message is one line naming the variable. */
@@ -115,9 +131,20 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (raw === undefined || raw.trim() === "") return fallback;
   if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, raw, "expected an integer");
   const n = Number(raw.trim());
-  if (n < min || n > max) throw new ConfigError(name, raw, `expected an integer in ${min}..${max}`);
+  if (n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`;
+    throw new ConfigError(name, raw, `expected an integer ${range}`);
+  }
   return n;
 }
+
+/** A positive integer without a practical upper bound (`ENRICH_*`). */
+function positive(env: Env, name: string, fallback: number): number {
+  return int(env, name, fallback, 1, Number.MAX_SAFE_INTEGER);
+}
+
+/** Kafka topic names (CONTRACTS.md §1 `TOPIC_<NAME>`, and `TOPIC_ENRICHED`). */
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 
 function nonEmpty(env: Env, name: string, fallback: string, pattern?: RegExp): string {
   const raw = env[name];
@@ -162,7 +189,7 @@ export function resolveConfig(env: Env): ResolvedConfig {
   const kafkaBrokers = hostPorts(kafkaVar, env[kafkaVar] ?? "localhost:9092");
   const topics = {} as Record<TopicKey, string>;
   for (const key of TOPIC_KEYS) {
-    topics[key] = nonEmpty(env, `TOPIC_${key}`, TOPIC_DEFAULTS[key], /^[A-Za-z0-9._-]{1,200}$/);
+    topics[key] = nonEmpty(env, `TOPIC_${key}`, TOPIC_DEFAULTS[key], TOPIC_NAME);
   }
   const seen = new Map<string, TopicKey>();
   for (const key of TOPIC_KEYS) {
@@ -221,6 +248,11 @@ export function resolveConfig(env: Env): ResolvedConfig {
     ).filter(Boolean),
     realtimeCacheMs: int(env, "REALTIME_CACHE_MS", 1000, 0, 1000),
     requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+    enrichedTopic: nonEmpty(env, "TOPIC_ENRICHED", "enriched_events", TOPIC_NAME),
+    enrichMaxEventsPerMinute: positive(env, "ENRICH_MAX_EVENTS_PER_MINUTE", 100),
+    enrichFailedLogins: positive(env, "ENRICH_FAILED_LOGINS", 5),
+    enrichFailedWindowMs: positive(env, "ENRICH_FAILED_WINDOW_MS", 600_000),
+    enrichTravelWindowMs: positive(env, "ENRICH_TRAVEL_WINDOW_MS", 3_600_000),
   };
 }
 

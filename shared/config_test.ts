@@ -66,6 +66,33 @@ Deno.test("internal defaults match DESIGN.md", () => {
   assert.equal(c.requestTimeoutMs, 10_000);
 });
 
+Deno.test("enrichment defaults match docs/ENRICHMENT.md", () => {
+  const c = resolveConfig({});
+  assert.equal(c.enrichedTopic, "enriched_events");
+  assert.equal(c.enrichMaxEventsPerMinute, 100);
+  assert.equal(c.enrichFailedLogins, 5);
+  assert.equal(c.enrichFailedWindowMs, 600_000);
+  assert.equal(c.enrichTravelWindowMs, 3_600_000);
+  // Blank integers take the default, as before they moved here.
+  assert.equal(resolveConfig({ ENRICH_FAILED_LOGINS: " " }).enrichFailedLogins, 5);
+});
+
+Deno.test("TOPIC_ENRICHED and ENRICH_* are read", () => {
+  const c = resolveConfig({
+    TOPIC_ENRICHED: " t_x_enriched_events ",
+    ENRICH_MAX_EVENTS_PER_MINUTE: "42",
+    ENRICH_FAILED_LOGINS: "3",
+    ENRICH_FAILED_WINDOW_MS: "60000",
+    ENRICH_TRAVEL_WINDOW_MS: "1",
+  });
+  assert.equal(c.enrichedTopic, "t_x_enriched_events");
+  assert.deepEqual(
+    [c.enrichMaxEventsPerMinute, c.enrichFailedLogins, c.enrichFailedWindowMs],
+    [42, 3, 60_000],
+  );
+  assert.equal(c.enrichTravelWindowMs, 1);
+});
+
 Deno.test("every variable of §1 is read", () => {
   const c = resolveConfig({
     KAFKA_BOOTSTRAP_SERVERS: "k1:9092, k2:9093",
@@ -160,6 +187,17 @@ Deno.test("each malformed variable fails with a one-line message naming it", () 
     ["DISABLED_JOBS", "nope"],
     ["REALTIME_CACHE_MS", "5000"],
     ["REQUEST_TIMEOUT_MS", "1"],
+    ["TOPIC_ENRICHED", ""],
+    ["TOPIC_ENRICHED", "enriched events"],
+    ["TOPIC_ENRICHED", "x".repeat(201)],
+    ["ENRICH_MAX_EVENTS_PER_MINUTE", "0"],
+    ["ENRICH_MAX_EVENTS_PER_MINUTE", "lots"],
+    ["ENRICH_FAILED_LOGINS", "zero"],
+    ["ENRICH_FAILED_LOGINS", "-5"],
+    ["ENRICH_FAILED_WINDOW_MS", "1.5"],
+    ["ENRICH_FAILED_WINDOW_MS", "0"],
+    ["ENRICH_TRAVEL_WINDOW_MS", "1h"],
+    ["ENRICH_TRAVEL_WINDOW_MS", "0"],
   ];
   for (const [variable, value] of cases) fails({ [variable]: value }, variable, value);
 });
@@ -172,6 +210,10 @@ Deno.test("the message names the variable and the value", () => {
   const e = fails({ CASSANDRA_PORT: "abc" }, "CASSANDRA_PORT", "abc");
   assert.equal(e.message, 'Invalid configuration: CASSANDRA_PORT="abc": expected an integer');
   assert.equal(e.name, "ConfigError");
+  assert.equal(
+    fails({ ENRICH_FAILED_LOGINS: "0" }, "ENRICH_FAILED_LOGINS", "0").message,
+    'Invalid configuration: ENRICH_FAILED_LOGINS="0": expected an integer ≥ 1',
+  );
 });
 
 Deno.test("production requires SERVING_TOKENS", () => {

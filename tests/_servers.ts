@@ -73,7 +73,7 @@ export interface TestEnv {
   /** Environment variables of this configuration (pass to subprocesses such as processors). */
   env: Record<string, string>;
   cfg: ResolvedConfig;
-  /** This test's enrichment output topic (`t_<id>_enriched_events`). */
+  /** This test's enrichment output topic (`TOPIC_ENRICHED=t_<id>_enriched_events`). */
   enrichedTopic: string;
   /** Temporary directory holding `data/` and `outputs/`. */
   tmpDir: string;
@@ -84,9 +84,10 @@ export interface TestEnv {
 }
 
 /**
- * An isolated configuration: topics `t_<id>_<default name>`, keyspace `t_<id>`, consumer group
- * `t_<id>_speed`, `DATA_DIR`/`OUTPUTS_DIR` in a new temporary directory, `APP_ENV=test`. Server
- * addresses come from the process environment (defaults: the local servers).
+ * An isolated configuration: topics `t_<id>_<default name>` (input topics and `TOPIC_ENRICHED`),
+ * keyspace `t_<id>`, consumer group `t_<id>_speed`, `DATA_DIR`/`OUTPUTS_DIR` in a new temporary
+ * directory, `APP_ENV=test`. Server addresses come from the process environment (defaults: the
+ * local servers).
  */
 export function isolatedTestEnv(opts: TestEnvOptions = {}): TestEnv {
   const id = opts.id ?? randomId();
@@ -98,6 +99,7 @@ export function isolatedTestEnv(opts: TestEnvOptions = {}): TestEnv {
   }
   for (const key of TOPIC_KEYS) env[`TOPIC_${key}`] = `t_${id}_${TOPIC_DEFAULTS[key]}`;
   Object.assign(env, {
+    TOPIC_ENRICHED: `t_${id}_${ENRICHED_TOPIC}`,
     CASSANDRA_KEYSPACE: `t_${id}`,
     CONSUMER_GROUP: `t_${id}_speed`,
     DATA_DIR: `${tmpDir}/data`,
@@ -106,7 +108,7 @@ export function isolatedTestEnv(opts: TestEnvOptions = {}): TestEnv {
     ...opts.env,
   });
   const cfg = resolveConfig(env);
-  const enrichedTopic = `t_${id}_${ENRICHED_TOPIC}`;
+  const enrichedTopic = cfg.enrichedTopic;
   return {
     id,
     env,

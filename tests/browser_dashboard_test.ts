@@ -162,8 +162,6 @@ Deno.test({
   const env = isolatedTestEnv({
     env: { PORT: String(port), HEALTH_PORT: String(freePort()), FLUSH_INTERVAL_MS: "250" },
   });
-  // The enrichment output topic too (isolatedTestEnv leaves it at the shared default).
-  env.env.TOPIC_ENRICHED = env.enrichedTopic;
   await env.setup();
   const children: Child[] = [];
   let browser: BrowserContext | undefined;

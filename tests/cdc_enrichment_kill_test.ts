@@ -134,16 +134,15 @@ Deno.test({
   async fn() {
     await ensureServers();
     const id = randomId();
-    const enrichedTopic = `t_${id}_enriched_events`;
     const env = isolatedTestEnv({
       id,
       env: {
-        TOPIC_ENRICHED: enrichedTopic,
         HEALTH_PORT: "0",
         LOG_LEVEL: "warn",
         ALLOWED_LATENESS_MS: String(LATENESS),
       },
     });
+    const enrichedTopic = env.enrichedTopic;
     await env.setup();
     const cfg = env.cfg;
     const P = cfg.topicPartitions;

@@ -88,8 +88,6 @@ Deno.test({
     },
   });
   env.env.DEV_LOG_DIR = `${env.tmpDir}/logs`;
-  // The enrichment output topic too (isolatedTestEnv leaves it at the shared default).
-  env.env.TOPIC_ENRICHED = env.enrichedTopic;
   const childEnv = { ...Deno.env.toObject(), ...env.env };
   try {
     await t.step("first run: past day, batch, platform, example queries, dashboard", async () => {

@@ -39,11 +39,8 @@ Deno.test({
   async fn() {
     await ensureServers();
     const id = randomId();
-    const enrichedTopic = `t_${id}_enriched_events`;
-    const env = isolatedTestEnv({
-      id,
-      env: { TOPIC_ENRICHED: enrichedTopic, HEALTH_PORT: "0", LOG_LEVEL: "warn" },
-    });
+    const env = isolatedTestEnv({ id, env: { HEALTH_PORT: "0", LOG_LEVEL: "warn" } });
+    const enrichedTopic = env.enrichedTopic;
     await env.setup();
     const cfg = env.cfg;
     const kafka = createKafka(cfg, "enrichment-e2e", { logLevel: "nothing" });

@@ -5,7 +5,6 @@
  */
 import { archiverJob } from "./archiver/mod.ts";
 import { cdcJobFromDeps } from "./cdc/wiring.ts";
-import { enrichmentSettingsFromEnv } from "./enrichment/enrichment_job.ts";
 import { enrichmentJobFromDeps } from "./enrichment/wiring.ts";
 import { assessmentScoresJob } from "./assessment_scores/mod.ts";
 import { clickstreamAnalysisJob } from "./clickstream_analysis/mod.ts";
@@ -54,9 +53,5 @@ export function builtinJobRegistry(): JobRegistry {
     .register("notifications", notificationsJob)
     .register("archiver", (d) => archiverJob(d.config, { log: d.log, metrics: d.metrics }))
     .register("cdc_transformation", cdcJobFromDeps)
-    // TOPIC_ENRICHED and ENRICH_* are not part of ResolvedConfig (yet): read when the job is built.
-    .register(
-      "data_enrichment",
-      (d) => enrichmentJobFromDeps(d, enrichmentSettingsFromEnv(Deno.env.toObject())),
-    );
+    .register("data_enrichment", (d) => enrichmentJobFromDeps(d));
 }

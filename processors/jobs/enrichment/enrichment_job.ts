@@ -491,43 +491,34 @@ export class EnrichmentTask implements PartitionTask {
   }
 }
 
-/** Options resolved from environment variables (see {@link enrichmentSettingsFromEnv}). */
+/** The output topic and risk thresholds of the job (see {@link enrichmentSettings}). */
 export interface EnrichmentSettings {
   outputTopic: string;
   risk: RiskOptions;
 }
 
+/** The part of the configuration {@link enrichmentSettings} reads. */
+export type EnrichmentSettingsConfig = Pick<
+  ResolvedConfig,
+  | "enrichedTopic"
+  | "enrichMaxEventsPerMinute"
+  | "enrichFailedLogins"
+  | "enrichFailedWindowMs"
+  | "enrichTravelWindowMs"
+>;
+
 /**
- * Reads the enrichment's own settings from an environment map (call from a `main.ts`):
- * `TOPIC_ENRICHED` (default `enriched_events`), `ENRICH_MAX_EVENTS_PER_MINUTE` (100),
- * `ENRICH_FAILED_LOGINS` (5), `ENRICH_FAILED_WINDOW_MS` (600000), `ENRICH_TRAVEL_WINDOW_MS`
- * (3600000).
- * @throws {RangeError} naming the variable and value when one is malformed
+ * The job's settings from the resolved configuration (`TOPIC_ENRICHED` and `ENRICH_*`, validated
+ * with their defaults by `resolveConfig` in shared/config.ts).
  */
-export function enrichmentSettingsFromEnv(
-  env: Record<string, string | undefined>,
-): EnrichmentSettings {
-  const int = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === "") return undefined;
-    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) {
-      throw new RangeError(
-        `Invalid configuration: ${name}=${JSON.stringify(raw)}: expected an integer ≥ 1`,
-      );
-    }
-    return Number(raw);
-  };
-  const topic = (env.TOPIC_ENRICHED ?? "enriched_events").trim();
-  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) {
-    throw new RangeError(`Invalid configuration: TOPIC_ENRICHED=${JSON.stringify(topic)}`);
-  }
+export function enrichmentSettings(cfg: EnrichmentSettingsConfig): EnrichmentSettings {
   return {
-    outputTopic: topic,
+    outputTopic: cfg.enrichedTopic,
     risk: {
-      maxEventsPerMinute: int("ENRICH_MAX_EVENTS_PER_MINUTE"),
-      failedLogins: int("ENRICH_FAILED_LOGINS"),
-      failedWindowMs: int("ENRICH_FAILED_WINDOW_MS"),
-      travelWindowMs: int("ENRICH_TRAVEL_WINDOW_MS"),
+      maxEventsPerMinute: cfg.enrichMaxEventsPerMinute,
+      failedLogins: cfg.enrichFailedLogins,
+      failedWindowMs: cfg.enrichFailedWindowMs,
+      travelWindowMs: cfg.enrichTravelWindowMs,
     },
   };
 }

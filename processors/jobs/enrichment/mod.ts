@@ -12,7 +12,8 @@ export {
   type EnrichmentJobConfig,
   type EnrichmentJobDeps,
   type EnrichmentSettings,
-  enrichmentSettingsFromEnv,
+  enrichmentSettings,
+  type EnrichmentSettingsConfig,
 } from "./enrichment_job.ts";
 export {
   ENRICHED_COLUMNS,

@@ -1,16 +1,20 @@
 /**
  * @module
  * Builds the `data_enrichment` job from the registry's dependencies: its own Cassandra client for
- * `users_dim`, a Kafka client for the transactional sink, and the settings of
- * {@link enrichmentSettingsFromEnv} (`TOPIC_ENRICHED`, `ENRICH_*`). {@link EnrichmentJobHandle.close}
- * releases both clients.
+ * `users_dim`, a Kafka client for the transactional sink, and the settings of the resolved
+ * configuration (`TOPIC_ENRICHED`, `ENRICH_*`; {@link enrichmentSettings}).
+ * {@link EnrichmentJobHandle.close} releases both clients.
  */
 import { createCassandraClient } from "../../../shared/cassandra.ts";
 import { createKafka } from "../../../shared/kafka.ts";
 import type { JobDefinition } from "../../runtime/task.ts";
 import { cassandraUserDimStore } from "../cdc/user_dim.ts";
 import type { JobDeps } from "../registry.ts";
-import { dataEnrichmentJob, type EnrichmentSettings } from "./enrichment_job.ts";
+import {
+  dataEnrichmentJob,
+  type EnrichmentSettings,
+  enrichmentSettings,
+} from "./enrichment_job.ts";
 import { kafkaEnrichedSink } from "./kafka_sink.ts";
 
 /** A job definition that owns connections. */
@@ -21,11 +25,11 @@ export interface EnrichmentJobHandle extends JobDefinition {
 
 /**
  * The production `data_enrichment` job.
- * @param settings from {@link enrichmentSettingsFromEnv} (read in a `main.ts`)
+ * @param settings output topic and thresholds; default those of `d.config`
  */
 export function enrichmentJobFromDeps(
   d: JobDeps,
-  settings: EnrichmentSettings,
+  settings: EnrichmentSettings = enrichmentSettings(d.config),
 ): EnrichmentJobHandle {
   const client = createCassandraClient(d.config);
   const sink = kafkaEnrichedSink(createKafka(d.config, "data-enrichment"), {
