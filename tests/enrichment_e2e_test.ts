@@ -17,20 +17,8 @@ import { pgChange, userKey } from "../processors/jobs/cdc/_fixtures.ts";
 import { createResolvers } from "../serving/graphql/resolvers.ts";
 import { typeDefs } from "../serving/graphql/schema.ts";
 import { cassandraExtStore, createExtResolvers, extTypeDefs } from "../serving/ext/mod.ts";
+import { until } from "../processors/testing/until.ts";
 import { ensureServers, isolatedTestEnv, randomId } from "./_servers.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns a value (generous deadline: this waits, it does not time). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 Deno.test({
   name: "a profile change mid-stream reaches the user's later enriched events",

@@ -3,6 +3,7 @@
  * Runs `deno task process` (processors/main.ts) as a child process for tests and benchmarks: its
  * own environment, a free health port, its JSON log lines kept in memory, and signals by pid.
  */
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { HealthReport } from "../runtime/runtime.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -135,4 +136,37 @@ export async function startProcessor(
     );
   }
   return p;
+}
+
+/**
+ * Polls the child's /health every 100 ms until `ok` holds, and returns that report.
+ * @throws {Error} with the child's last log lines when `timeoutMs` (default 60000) passes first
+ */
+export async function untilHealth(
+  p: ProcessorChild,
+  ok: (h: HealthReport) => boolean,
+  timeoutMs = 60_000,
+): Promise<HealthReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const h = await p.health().catch(() => undefined);
+    if (h && ok(h)) return h;
+    if (Date.now() > deadline) {
+      throw new Error(`condition not reached:\n${p.logs.slice(-20).join("\n")}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Stops the child with SIGTERM and asserts that it exited with code 0. */
+export async function stopCleanly(p: ProcessorChild, message?: string): Promise<void> {
+  p.kill("SIGTERM");
+  assertEquals((await p.status).code, 0, message);
+}
+
+/** After a failure: prints the child's last `lines` log lines, SIGKILLs it and waits for it. */
+export async function abandon(p: ProcessorChild, lines = 30): Promise<void> {
+  console.error(p.logs.slice(-lines).join("\n"));
+  p.kill("SIGKILL");
+  await p.status;
 }

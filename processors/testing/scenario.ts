@@ -4,6 +4,7 @@
  * an isolated environment, generated records and their reference, producing, waiting for every
  * view job's checkpoint to reach the end of every partition, and comparing every realtime row.
  */
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { Client } from "cassandra-driver";
 import type { Kafka } from "kafkajs";
 import { type ResolvedConfig, TOPIC_KEYS } from "../../shared/config.ts";
@@ -16,8 +17,15 @@ import { Reference } from "../../generator/reference.ts";
 import { ensureServers, isolatedTestEnv, type TestEnv } from "../../tests/_servers.ts";
 import { readTable } from "./cassandra_rows.ts";
 import { VIEW_JOBS } from "./jobs.ts";
+import {
+  type ProcessorChild,
+  startProcessor,
+  type StartProcessorOptions,
+} from "./processor_child.ts";
 import { endOffsets, waitForCheckpoints } from "./progress.ts";
 import { compareWithReference } from "./reference_check.ts";
+
+export { sleep } from "./until.ts";
 
 /** Options of {@link Scenario.create}. */
 export interface ScenarioOptions {
@@ -107,6 +115,34 @@ export class Scenario {
     return { ...r, reference };
   }
 
+  /**
+   * Starts `deno task process` with the view jobs in this scenario's environment (log lines also
+   * to `SPEED_LOG_FILE` when set).
+   */
+  startViews(options: StartProcessorOptions = {}): Promise<ProcessorChild> {
+    return startProcessor(this.env.env, {
+      jobs: VIEW_JOB_NAMES,
+      logFile: Deno.env.get("SPEED_LOG_FILE"),
+      ...options,
+    });
+  }
+
+  /**
+   * Waits until every view job covered every partition (150 s at most), then asserts that every
+   * realtime row equals the reference and that more than `minRows` rows were compared.
+   */
+  async assertExact(minRows: number): Promise<void> {
+    await this.waitCovered(150_000);
+    const { diffs, rows } = await this.compare();
+    if (diffs.length > 0) {
+      const byTable = new Map<string, number>();
+      for (const d of diffs) byTable.set(d.split(" ")[0], (byTable.get(d.split(" ")[0]) ?? 0) + 1);
+      console.log("differences by table", Object.fromEntries(byTable));
+    }
+    assertEquals(diffs.slice(0, 20), []);
+    assertEquals(rows > minRows, true, `only ${rows} rows compared`);
+  }
+
   /** Drops the keyspace and topics. */
   async cleanup(): Promise<void> {
     await this.client.shutdown().catch(() => {});
@@ -116,8 +152,3 @@ export class Scenario {
 
 /** The view jobs' names, for `--jobs`. */
 export const VIEW_JOB_NAMES: readonly string[] = VIEW_JOBS.map((j) => j.name);
-
-/** Sleeps `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
