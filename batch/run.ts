@@ -97,7 +97,10 @@ export async function runBatch(
     throw new RangeError(`Invalid lookback: expected 1..366 days, got ${lookbackDays}`);
   }
   for (const d of request.dates) parseIsoDate(d);
+  // Row order inside DuckDB does not matter (every view is aggregated, then sorted on write), so
+  // scans and inserts need not keep it.
   const db = await DuckDBInstance.create(":memory:", {
+    preserve_insertion_order: "false",
     ...(options.threads ? { threads: String(options.threads) } : {}),
   });
   const results: DayResult[] = [];
@@ -181,17 +184,24 @@ async function runDay(
     }
     await conn.run("SET TimeZone = 'UTC'");
     registerSketchFunctions(conn);
+    const tl = performance.now();
     const load = await loadEvents(conn, cfg.dataDir, {
       dates: [...dates].sort(),
       topics: cfg.topics,
     });
-    log?.info("events loaded", { ...load, dates: [...dates].sort() });
+    log?.info("events loaded", {
+      ...load,
+      dates: [...dates].sort(),
+      ms: Math.round(performance.now() - tl),
+    });
     await conn.run(
       `CREATE OR REPLACE TEMP VIEW d_ev AS SELECT * FROM ev
        WHERE date = ${lit(date)} AND ${hoursIn(ctx)} AND tk IS NOT NULL`,
     );
     if (views.some((v) => v.needsSessions)) {
+      const ts = performance.now();
       await conn.run(`CREATE OR REPLACE TEMP TABLE sess AS ${sessionsSql()}`);
+      log?.debug("sessions computed", { ms: Math.round(performance.now() - ts) });
     }
     const stageDir = `${cfg.outputsDir}/${STAGING_DIR}/${date}-${runId}`;
     await Deno.mkdir(stageDir, { recursive: true });

@@ -19,7 +19,11 @@ export class ArchiveReadError extends Error {
   }
 }
 
-/** Columns loaded into the `ev` table (the payload is not needed by any batch view). */
+/**
+ * Columns loaded into the `ev` table: those some view reads, plus `kafka_ts` and `event_id` for the
+ * deduplication. The payload and the columns no view reads (country, duration_sec, position_sec,
+ * progress_pct, notification_id, referrer, element) are not read at all.
+ */
 const COLUMNS = [
   "topic",
   "partition",
@@ -33,23 +37,16 @@ const COLUMNS = [
   "action",
   "session_id",
   "device",
-  "country",
   "assessment_id",
   "course_id",
   "score",
   "max_score",
-  "duration_sec",
   "video_id",
   "watched_sec",
-  "position_sec",
-  "progress_pct",
-  "notification_id",
   "channel",
   "event_type",
   "app_type",
   "page_url",
-  "referrer",
-  "element",
 ] as const;
 
 const TYPES: Record<string, string> = {
@@ -126,8 +123,14 @@ export interface LoadStats {
 }
 
 /**
- * Creates table `ev` in `conn` with the deduplicated events of `dates` (plus `tk`, the logical
- * topic, and `hs`, the hour start as TIMESTAMP).
+ * Creates table `ev` in `conn` with the deduplicated events of `dates`: {@link COLUMNS} but `topic`,
+ * plus `tk` (the logical topic) and `hs` (the hour start as TIMESTAMP).
+ *
+ * The files are read once, into memory, with only the columns some view needs. Duplicates are few
+ * (re-sent events), so they are found by an integer aggregate on a 64-bit hash of the key, ranked
+ * exactly by `(tk, event_id)` among the rows of those hashes only, and every copy but the first by
+ * `(kafka_ts, partition, offset)` is deleted. Copies equal in all three are one Kafka record
+ * archived twice (identical rows), so keeping any one of them is exact.
  * @throws {ArchiveReadError} when a file is unreadable
  */
 export async function loadEvents(
@@ -141,52 +144,37 @@ export async function loadEvents(
     dates: options.dates,
   });
   for (const f of files) await checkParquetFile(f.path);
-  const extra = `${topicKeySql(options.topics)} AS tk,
-    epoch_ms(event_time - ((event_time % 3600000) + 3600000) % 3600000) AS hs`;
+  const cols = COLUMNS.filter((c) => c !== "topic");
+  const hs = `epoch_ms(event_time - ((event_time % 3600000) + 3600000) % 3600000) AS hs`;
   if (files.length === 0) {
-    const nulls = COLUMNS.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
+    const nulls = cols.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
     await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ev AS SELECT *, ${extra} FROM (SELECT ${nulls}) WHERE FALSE`,
+      `CREATE OR REPLACE TEMP TABLE ev AS
+       SELECT NULL::VARCHAR AS tk, *, ${hs} FROM (SELECT ${nulls}) WHERE FALSE`,
     );
     return { files: 0, rowsRead: 0, rows: 0 };
   }
   const list = files.map((f) => lit(f.path)).join(", ");
   const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
-    hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER},
-    filename = true, file_row_number = true)`;
-  const select = COLUMNS.map((c) => `CAST("${c}" AS ${TYPES[c] ?? "VARCHAR"}) AS "${c}"`).join(
-    ", ",
-  );
-  // The first copy by (kafka_ts, partition, offset); the file position breaks ties, so even two
-  // archived copies of one offset count once.
-  const first = (t: string) =>
-    `{'k': ${t}.kafka_ts, 'p': ${t}."partition", 'o': ${t}."offset", 'f': ${t}.filename,
-      'r': ${t}.file_row_number}`;
+    hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
+  const select = cols.map((c) => `CAST("${c}" AS ${TYPES[c] ?? "VARCHAR"}) AS "${c}"`).join(", ");
   let rowsRead: number;
   try {
-    rowsRead = await scalar(conn, `SELECT count(*) FROM ${source}`);
-    // Duplicates are few: candidates by a 64-bit hash of the key (an integer aggregate over
-    // narrow columns), then the exact (topic, event_id) groups among them with their first copy,
-    // then one full read that drops every other copy.
-    await conn.run(`
-      CREATE OR REPLACE TEMP TABLE dup_hash AS
-      SELECT topic, hash(event_id) AS h FROM ${source} GROUP BY ALL HAVING count(*) > 1`);
-    await conn.run(`
-      CREATE OR REPLACE TEMP TABLE dup AS
-      SELECT r.topic, r.event_id, min(${first("r")}) AS k
-      FROM (SELECT topic, event_id, kafka_ts, "partition", "offset", filename, file_row_number
-        FROM ${source}) r
-      SEMI JOIN dup_hash c ON r.topic = c.topic AND hash(r.event_id) = c.h
-      GROUP BY r.topic, r.event_id HAVING count(*) > 1`);
+    // Files are listed by topic directory, so every row has a known topic.
     await conn.run(`
       CREATE OR REPLACE TEMP TABLE ev AS
-      SELECT *, ${extra} FROM (
-        SELECT r.* EXCLUDE (filename, file_row_number)
-        FROM (SELECT ${select}, filename, file_row_number FROM ${source}) r
-        LEFT JOIN dup d ON r.topic = d.topic AND r.event_id = d.event_id
-        WHERE d.k IS NULL OR d.k = ${first("r")}
-      )`);
-    for (const t of ["dup_hash", "dup"]) await conn.run(`DROP TABLE ${t}`);
+      SELECT *, ${hs} FROM (SELECT ${topicKeySql(options.topics)} AS tk, ${select} FROM ${source})
+      WHERE tk IS NOT NULL`);
+    rowsRead = await scalar(conn, "SELECT count(*) FROM ev");
+    await conn.run(`
+      DELETE FROM ev WHERE rowid IN (
+        SELECT r FROM (
+          SELECT rowid AS r, row_number() OVER (PARTITION BY tk, event_id
+            ORDER BY kafka_ts, "partition", "offset") AS n
+          FROM ev
+          WHERE event_id IS NOT NULL AND hash(tk, event_id) IN (
+            SELECT hash(tk, event_id) AS h FROM ev GROUP BY h HAVING count(*) > 1)
+        ) WHERE n > 1)`);
   } catch (e) {
     throw await blame(conn, files, e as Error);
   }

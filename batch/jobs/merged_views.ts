@@ -195,24 +195,31 @@ export const SESSION_PATH_LIMIT = 50;
 /**
  * Clickstream sessions (all days read), one row per session: per `(user_id, session_id)`, clicks
  * ordered by event time (ties by partition, offset), a new session after a gap > 30 min.
+ *
+ * One hash aggregate per `(user_id, session_id)` collects the clicks as a list sorted by
+ * (event time, partition, offset), which is cut where a gap exceeds 30 minutes (no window sort of
+ * every click, no ordered aggregate).
  */
 export function sessionsSql(): string {
   return `
-    WITH c AS (
-      SELECT user_id, session_id, event_time, "partition", "offset", page_url,
-        CASE WHEN event_time - lag(event_time) OVER w > ${SESSION_GAP_MS}
-          OR lag(event_time) OVER w IS NULL THEN 1 ELSE 0 END AS brk
-      FROM ev WHERE tk = 'CLICKSTREAM'
-      WINDOW w AS (PARTITION BY user_id, session_id ORDER BY event_time, "partition", "offset")
-    ), n AS (
-      SELECT *, sum(brk) OVER (PARTITION BY user_id, session_id
-        ORDER BY event_time, "partition", "offset" ROWS UNBOUNDED PRECEDING) AS seq
-      FROM c
+    WITH g AS (
+      SELECT user_id, session_id,
+        list_sort(list({'t': event_time, 'p': "partition", 'o': "offset", 'u': page_url})) AS l
+      FROM ev WHERE tk = 'CLICKSTREAM' GROUP BY user_id, session_id
+    ), b AS (
+      SELECT user_id, session_id, l, list_concat([1],
+        list_filter(range(2, len(l) + 1), lambda i: l[i].t - l[i - 1].t > ${SESSION_GAP_MS}),
+        [len(l) + 1]) AS cut
+      FROM g
+    ), s AS (
+      SELECT user_id, session_id,
+        unnest(list_transform(range(1, len(cut)), lambda k: l[cut[k]:cut[k + 1] - 1])) AS x
+      FROM b
     )
-    SELECT user_id, session_id, min(event_time) AS start_ms, max(event_time) AS end_ms,
-      count(*) AS clicks, count(DISTINCT page_url) AS unique_pages,
-      list(page_url ORDER BY event_time, "partition", "offset")[1:${SESSION_PATH_LIMIT}] AS path
-    FROM n GROUP BY user_id, session_id, seq`;
+    SELECT user_id, session_id, x[1].t AS start_ms, x[-1].t AS end_ms, len(x) AS clicks,
+      len(list_distinct(list_transform(x, lambda e: e.u))) AS unique_pages,
+      list_transform(x[1:${SESSION_PATH_LIMIT}], lambda e: e.u) AS path
+    FROM s`;
 }
 
 /** Sessions starting in the target day's published hours (`sessions`). */
