@@ -2,8 +2,13 @@
  * @module
  * Flushes of the stream runtime: a flush snapshots every partition's tasks synchronously (rows and
  * checkpoints), then — while consumption goes on — writes the rows, sends the dead letters and
- * stores the checkpoints. Flushes complete strictly in order, so a stored checkpoint never covers
- * unwritten rows of an earlier flush; failed stages are retried with capped exponential backoff.
+ * stores the checkpoints. Up to `maxInFlight` flushes write their rows at once (a slow flush does
+ * not hold back the rows of the next one, and the write path never idles between flushes); rows
+ * are idempotent upserts with explicit write timestamps, so the order in which flushes land does
+ * not matter. Checkpoints are stored strictly in flush order and only after the rows of that flush
+ * and of every earlier one are written, so a stored checkpoint never covers unwritten rows; when
+ * the next flush's rows are already written, an earlier flush's checkpoints are skipped (the next
+ * flush stores newer ones). Failed stages are retried with capped exponential backoff.
  */
 import type { StreamJob } from "../../shared/config.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -35,6 +40,8 @@ export interface FlusherOptions {
   onFailure: (stage: string, error: unknown) => void;
   /** A stage succeeded, `recovered` when it had failed before. */
   onSuccess: (stage: string, recovered: boolean) => void;
+  /** Flushes writing rows at once at most; default 4. */
+  maxInFlight?: number;
 }
 
 interface FlushJob {
@@ -42,6 +49,10 @@ interface FlushJob {
   checkpoints: { worker: PartitionWorker; job: StreamJob; c: Checkpoint }[];
   epoch: Epoch;
   startedAt: number;
+  /** Every row of this flush is written. */
+  written: boolean;
+  /** The flush started after this one. */
+  next: FlushJob | undefined;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -52,16 +63,26 @@ function sleep(ms: number): Promise<void> {
 export class Flusher {
   /** Retries give up after this instant (set when stopping). */
   stopDeadline = Infinity;
+  /** When the last flush was started (snapshotted). */
+  lastStartAt: number | undefined;
   lastFlushAt: number | undefined;
   lastFlushMs: number | undefined;
   /** When each job last stored a checkpoint. */
   readonly lastCheckpointAt = new Map<string, number>();
   #o: FlusherOptions;
   #tail: Promise<void> = Promise.resolve();
+  #last: FlushJob | undefined;
   #queued = 0;
+  #maxInFlight: number;
 
   constructor(options: FlusherOptions) {
     this.#o = options;
+    this.#maxInFlight = options.maxInFlight ?? 4;
+    if (!(Number.isInteger(this.#maxInFlight) && this.#maxInFlight >= 1)) {
+      throw new RangeError(
+        `Cannot create flusher: 'maxInFlight' must be an integer ≥ 1, got ${options.maxInFlight}`,
+      );
+    }
   }
 
   /** Flushes started and not yet stored. */
@@ -69,33 +90,49 @@ export class Flusher {
     return this.#queued;
   }
 
+  /** Whether another flush may start now (fewer than `maxInFlight` are queued). */
+  get canStart(): boolean {
+    return this.#queued < this.#maxInFlight;
+  }
+
   /**
-   * Snapshots every task (call holding the runtime's lock) and queues the flush's completion
-   * behind every earlier one. A flush that failed for good (only past a deadline, at shutdown)
-   * fails every later one.
+   * Snapshots every task (call holding the runtime's lock), starts writing the rows at once and
+   * queues the checkpoints behind every earlier flush. A flush that failed for good (only past a
+   * deadline, at shutdown) fails every later one.
    */
   async start(deadline: number): Promise<{ done: Promise<void> }> {
     const job = await this.#snapshot();
     this.#queued++;
-    const done = this.#tail.then(() => this.#complete(job, deadline)).finally(() => {
-      this.#queued--;
-    });
+    this.lastStartAt = this.#o.now();
+    if (this.#last) this.#last.next = job;
+    this.#last = job;
+    const written = this.#write(job, deadline);
+    const prev = this.#tail;
+    const done = Promise.all([written, prev]).then(() => this.#store(job, deadline)).finally(
+      () => {
+        this.#queued--;
+        if (this.#last === job) this.#last = undefined;
+        job.next = undefined;
+      },
+    );
     this.#tail = done;
+    written.catch(() => {}); // observed through done
     done.catch(() => {}); // observed by the caller or the next flush
     return { done };
   }
 
   /**
-   * Waits until no flush is queued, calling `heartbeat` every 2 s; gives up (false) as soon as
-   * `abort()` says so.
+   * Waits until fewer than `below` flushes are queued (default: none), calling `heartbeat` every
+   * 2 s; gives up (false) as soon as `abort()` says so.
    */
   async waitIdle(
     heartbeat?: () => Promise<void>,
     abort: () => boolean = () => false,
+    below = 1,
   ): Promise<boolean> {
     const now = this.#o.now;
     let beat = now();
-    while (this.#queued > 0) {
+    while (this.#queued >= below) {
       if (abort()) return false;
       await Promise.race([this.#tail.catch(() => {}), sleep(250)]);
       if (heartbeat && now() - beat >= 2_000) {
@@ -138,6 +175,8 @@ export class Flusher {
       checkpoints: [],
       epoch: this.#o.latency.seal(),
       startedAt: this.#o.now(),
+      written: false,
+      next: undefined,
     };
     for (const w of this.#o.workers()) {
       for (const f of w.prepareFlush()) {
@@ -156,46 +195,70 @@ export class Flusher {
     return job;
   }
 
-  /** Writes a snapshot's rows, dead letters and checkpoints, then commits. */
-  async #complete(job: FlushJob, deadline: number): Promise<void> {
+  /** Writes a snapshot's rows (retried until the deadline). */
+  async #write(job: FlushJob, deadline: number): Promise<void> {
     let rows = 0;
     for (const p of job.prepared) rows += p.f.rows;
     const t0 = performance.now();
     await this.retry("write rows", async () => {
       await Promise.all(job.prepared.map((p) => p.f.write()));
     }, deadline);
-    const t1 = performance.now();
-    this.#o.stats.writeMs += t1 - t0;
-    const written = this.#o.now();
-    this.#o.latency.complete(job.epoch, written);
+    this.#o.stats.writeMs += performance.now() - t0;
+    this.#o.latency.complete(job.epoch, this.#o.now());
     this.#o.metrics.rowsWritten.inc({}, rows);
     this.#o.stats.rowsWritten += rows;
+    job.written = true;
+  }
+
+  /**
+   * Sends the dead letters and stores the checkpoints of a flush whose rows, and those of every
+   * earlier flush, are written; then commits.
+   */
+  async #store(job: FlushJob, deadline: number): Promise<void> {
+    const t1 = performance.now();
     await this.retry("send dead letters", () => this.#o.dlq.flush(), deadline);
     const changed: CheckpointEntry[] = [];
     const marks: (() => void)[] = [];
-    for (const { worker, job: name, c } of job.checkpoints) {
-      const old = worker.stored(name);
-      if (
-        old && old.nextOffset === c.nextOffset && old.replayOffset === c.replayOffset &&
-        old.watermark === c.watermark
-      ) continue;
-      changed.push({
-        job: name,
-        topic: worker.topicName,
-        partition: worker.partition,
-        checkpoint: c,
-      });
-      marks.push(() => worker.markStored(name, c));
+    if (!this.#supersededBy(job, job.next)) {
+      for (const { worker, job: name, c } of job.checkpoints) {
+        const old = worker.stored(name);
+        if (
+          old && old.nextOffset === c.nextOffset && old.replayOffset === c.replayOffset &&
+          old.watermark === c.watermark
+        ) continue;
+        changed.push({
+          job: name,
+          topic: worker.topicName,
+          partition: worker.partition,
+          checkpoint: c,
+        });
+        marks.push(() => worker.markStored(name, c));
+      }
+      await this.retry("store checkpoints", () => this.#o.checkpoints.store(changed), deadline);
+      for (const mark of marks) mark();
     }
-    await this.retry("store checkpoints", () => this.#o.checkpoints.store(changed), deadline);
-    for (const mark of marks) mark();
     this.#o.stats.checkpointMs += performance.now() - t1;
-    for (const e of changed) this.lastCheckpointAt.set(e.job, written);
-    this.#o.afterFlush();
     const t = this.#o.now();
+    for (const e of changed) this.lastCheckpointAt.set(e.job, t);
+    if (changed.length > 0) this.#o.afterFlush();
     this.lastFlushAt = t;
     this.lastFlushMs = t - job.startedAt;
     this.#o.metrics.flushSeconds.observe({}, (t - job.startedAt) / 1000);
     this.#o.stats.flushes++;
+  }
+
+  /**
+   * Whether `next` (already written) stores a checkpoint for every task `job` has one for, so
+   * `job`'s own checkpoints need not be stored.
+   */
+  #supersededBy(job: FlushJob, next: FlushJob | undefined): boolean {
+    if (!next || !next.written || job.checkpoints.length === 0) return false;
+    const covered = new Set<string>();
+    for (const e of next.checkpoints) {
+      covered.add(`${e.worker.topicName}\u0000${e.worker.partition}\u0000${e.job}`);
+    }
+    return job.checkpoints.every((e) =>
+      covered.has(`${e.worker.topicName}\u0000${e.worker.partition}\u0000${e.job}`)
+    );
   }
 }

@@ -63,6 +63,12 @@ export interface StreamRuntimeOptions {
    * process) before its partitions move; default 30000 ms (broker minimum 6000).
    */
   sessionTimeoutMs?: number;
+  /**
+   * Flushes writing their rows at once at most (checkpoints are still stored in flush order);
+   * default 4. Past it, the flush timer skips a beat and a partition over `MAX_EVENTS_PER_BATCH`
+   * pending events waits.
+   */
+  maxFlushesInFlight?: number;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -90,7 +96,7 @@ export class StreamRuntime {
   #workers = new Map<string, PartitionWorker>();
   #assigned = new Set<string>();
   #checkpointCache: Map<string, Checkpoint> | undefined;
-  /** Completion of the last queued flush; flushes complete strictly in order. */
+  /** Flushes: rows written concurrently, checkpoints stored strictly in order. */
   #flusher: Flusher;
   #committing = false;
   /** Consumer group generation (GROUP_JOIN count) and the generation each worker was set up in. */
@@ -107,6 +113,7 @@ export class StreamRuntime {
   #paused = false;
   #fatal: ((e: Error) => void) | undefined;
   #stats: RuntimeStats = emptyStats();
+  #maxFlushesInFlight: number;
 
   constructor(options: StreamRuntimeOptions) {
     this.#o = options;
@@ -131,7 +138,9 @@ export class StreamRuntime {
     });
     this.#producer = options.kafka.producer({ allowAutoTopicCreation: false });
     this.#dlq = new DeadLetters(this.#producer);
+    this.#maxFlushesInFlight = options.maxFlushesInFlight ?? 4;
     this.#flusher = new Flusher({
+      maxInFlight: this.#maxFlushesInFlight,
       workers: () => this.#workers.values(),
       checkpoints: options.checkpoints,
       dlq: this.#dlq,
@@ -210,7 +219,9 @@ export class StreamRuntime {
     });
     const every = (ms: number, fn: () => void) => this.#timers.push(setInterval(fn, ms));
     every(this.#cfg.flushIntervalMs, () => {
-      if (!this.#stopping && this.#flusher.queued === 0) this.flush().catch(() => {});
+      const last = this.#flusher.lastStartAt;
+      const due = last === undefined || this.#now() - last >= this.#cfg.flushIntervalMs / 2;
+      if (!this.#stopping && due && this.#flusher.canStart) this.flush().catch(() => {});
     });
     every(this.#o.statusIntervalMs ?? 1000, () => this.#writeStatus());
     let last = { t: this.#now(), records: 0 };
@@ -482,9 +493,9 @@ export class StreamRuntime {
         }
         if (w.pending >= max) {
           this.#stats.handleMs += performance.now() - t;
-          // Backpressure: one flush in flight at most; keep the group membership meanwhile.
+          // Backpressure: a bounded number of flushes in flight; keep the group membership meanwhile.
           const stop = () => !isRunning() || isStale() || this.#stopping;
-          if (!(await this.#flusher.waitIdle(heartbeat, stop))) {
+          if (!(await this.#flusher.waitIdle(heartbeat, stop, this.#maxFlushesInFlight))) {
             t = performance.now();
             break;
           }
@@ -495,12 +506,12 @@ export class StreamRuntime {
       this.#stats.handleMs += performance.now() - t;
       // kafkajs fetches on from the last resolved offset (committed offsets trail far behind).
       if (handled !== undefined && !isStale()) resolveOffset(handled);
-      flushNow = this.#flusher.lastFlushAt === undefined ||
-        this.#now() - this.#flusher.lastFlushAt >= this.#cfg.flushIntervalMs;
+      flushNow = this.#flusher.lastStartAt === undefined ||
+        this.#now() - this.#flusher.lastStartAt >= this.#cfg.flushIntervalMs;
     } finally {
       release();
     }
-    if (flushNow && this.#flusher.queued === 0 && !this.#stopping) this.flush().catch(() => {});
+    if (flushNow && this.#flusher.canStart && !this.#stopping) this.flush().catch(() => {});
   }
 
   /** The first offset still in the log (for jobs without a checkpoint), cached per assignment. */
