@@ -72,6 +72,14 @@ Deno.test({
   sanitizeResources: false,
 }, async (t) => {
   await ensureServers();
+  // The runs decide their past days from the UTC date: one run on each side of midnight would see
+  // different days. Near midnight, start after it (at most a few minutes of waiting).
+  const sinceMidnight = Date.now() % 86_400_000;
+  if (sinceMidnight > 86_400_000 - 300_000 || sinceMidnight < 60_000) {
+    const wait = (86_400_000 - sinceMidnight + 60_000) % 86_400_000;
+    console.log(`near midnight UTC: starting in ${Math.ceil(wait / 1000)} s`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
   const mark = randomId();
   const port = freePort();
   const env = isolatedTestEnv({
