@@ -4,7 +4,7 @@
  * publishes them atomically. One day at a time, each under its own lock file.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
-import type { ResolvedConfig } from "../shared/config.ts";
+import { type ResolvedConfig, TOPIC_KEYS } from "../shared/config.ts";
 import type { Logger } from "../shared/log.ts";
 import { parseIsoDate } from "../shared/time.ts";
 import { lit } from "./jobs/_sql.ts";
@@ -24,7 +24,7 @@ import {
   STAGING_DIR,
 } from "./publish.ts";
 import { registerSketchFunctions } from "./sketch_udf.ts";
-import { loadEvents, type LoadStats } from "./source.ts";
+import { loadEvents, type LoadStats, topicTable } from "./source.ts";
 
 /**
  * Target rows per Parquet row group of a view file. DuckDB may append a short remainder to a row
@@ -233,7 +233,10 @@ async function runDay(
     });
     return result;
   } finally {
-    for (const t of ["ev", "sess"]) await conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
+    await conn.run("DROP VIEW IF EXISTS d_ev; DROP VIEW IF EXISTS ev").catch(() => {});
+    for (const t of ["sess", ...TOPIC_KEYS.map(topicTable)]) {
+      await conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
+    }
     conn.closeSync();
     await lock.release();
   }

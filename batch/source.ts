@@ -19,13 +19,8 @@ export class ArchiveReadError extends Error {
   }
 }
 
-/**
- * Columns loaded into the `ev` table: those some view reads, plus `kafka_ts` and `event_id` for the
- * deduplication. The payload and the columns no view reads (country, duration_sec, position_sec,
- * progress_pct, notification_id, referrer, element) are not read at all.
- */
-const COLUMNS = [
-  "topic",
+/** Columns every topic's table has: the dedup key and order, and what views read of any event. */
+const COMMON = [
   "partition",
   "offset",
   "kafka_ts",
@@ -35,19 +30,23 @@ const COLUMNS = [
   "date",
   "hour",
   "action",
-  "session_id",
-  "device",
-  "assessment_id",
-  "course_id",
-  "score",
-  "max_score",
-  "video_id",
-  "watched_sec",
-  "channel",
-  "event_type",
-  "app_type",
-  "page_url",
 ] as const;
+
+/**
+ * The further columns some view reads of each topic's events; `null`: the topic is not read at all
+ * (no view counts CDC events).
+ */
+export const TOPIC_COLUMNS: Readonly<Record<TopicKey, readonly string[] | null>> = {
+  AUTH: ["device"],
+  ASSESSMENT: ["assessment_id", "course_id", "score", "max_score"],
+  VIDEO: ["video_id", "course_id", "watched_sec"],
+  COURSE: ["course_id"],
+  PROFILE: [],
+  NOTIFICATION: ["channel"],
+  APP_EVENTS: ["session_id", "event_type", "app_type"],
+  CLICKSTREAM: ["session_id", "page_url"],
+  CDC: null,
+};
 
 const TYPES: Record<string, string> = {
   partition: "INTEGER",
@@ -57,11 +56,13 @@ const TYPES: Record<string, string> = {
   hour: "INTEGER",
   score: "DOUBLE",
   max_score: "DOUBLE",
-  duration_sec: "DOUBLE",
   watched_sec: "DOUBLE",
-  position_sec: "DOUBLE",
-  progress_pct: "DOUBLE",
 };
+
+/** The table holding one topic's deduplicated events. */
+export function topicTable(key: TopicKey): string {
+  return `ev_${key.toLowerCase()}`;
+}
 
 const PARQUET_MAGIC = "PAR1";
 
@@ -106,13 +107,6 @@ async function readFully(f: Deno.FsFile, buf: Uint8Array, at: number): Promise<v
   }
 }
 
-/** SQL expression mapping the actual topic name to its logical key (NULL for unknown topics). */
-export function topicKeySql(topics: Record<TopicKey, string>): string {
-  return `CASE topic ${
-    TOPIC_KEYS.map((k) => `WHEN ${lit(topics[k])} THEN ${lit(k)}`).join(" ")
-  } END`;
-}
-
 /** What {@link loadEvents} read. */
 export interface LoadStats {
   files: number;
@@ -123,14 +117,16 @@ export interface LoadStats {
 }
 
 /**
- * Creates table `ev` in `conn` with the deduplicated events of `dates`: {@link COLUMNS} but `topic`,
- * plus `tk` (the logical topic) and `hs` (the hour start as TIMESTAMP).
+ * Loads the deduplicated events of `dates`: one table per topic ({@link topicTable}) with the
+ * common columns and the topic's own ({@link TOPIC_COLUMNS}) plus `hs` (the hour start as
+ * TIMESTAMP), and view `ev`, all topics' tables with `tk` (the logical topic) and NULL for the
+ * columns a topic does not have (a filter on `tk` reads only that topic's table).
  *
- * The files are read once, into memory, with only the columns some view needs. Duplicates are few
- * (re-sent events), so they are found by an integer aggregate on a 64-bit hash of the key, ranked
- * exactly by `(tk, event_id)` among the rows of those hashes only, and every copy but the first by
- * `(kafka_ts, partition, offset)` is deleted. Copies equal in all three are one Kafka record
- * archived twice (identical rows), so keeping any one of them is exact.
+ * Each topic's files are read once, into memory, with only the columns some view needs. Duplicates
+ * are few (re-sent events), so they are found by an integer aggregate on a 64-bit hash of
+ * `event_id`, ranked exactly by `event_id` among the rows of those hashes only, and every copy but
+ * the first by `(kafka_ts, partition, offset)` is deleted. Copies equal in all three are one Kafka
+ * record archived twice (identical rows), so keeping any one of them is exact.
  * @throws {ArchiveReadError} when a file is unreadable
  */
 export async function loadEvents(
@@ -138,48 +134,54 @@ export async function loadEvents(
   dataDir: string,
   options: { dates: readonly string[]; topics: Record<TopicKey, string> },
 ): Promise<LoadStats> {
-  const names = Object.values(options.topics);
-  const files: ArchiveFile[] = await listArchiveFiles(dataDir, {
-    topics: names,
-    dates: options.dates,
-  });
-  for (const f of files) await checkParquetFile(f.path);
-  const cols = COLUMNS.filter((c) => c !== "topic");
+  const stats: LoadStats = { files: 0, rowsRead: 0, rows: 0 };
   const hs = `epoch_ms(event_time - ((event_time % 3600000) + 3600000) % 3600000) AS hs`;
-  if (files.length === 0) {
-    const nulls = cols.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ev AS
-       SELECT NULL::VARCHAR AS tk, *, ${hs} FROM (SELECT ${nulls}) WHERE FALSE`,
-    );
-    return { files: 0, rowsRead: 0, rows: 0 };
+  const branches: string[] = [];
+  for (const key of TOPIC_KEYS) {
+    const own = TOPIC_COLUMNS[key];
+    if (own === null) continue;
+    const cols = [...COMMON, ...own];
+    const table = topicTable(key);
+    const files: ArchiveFile[] = await listArchiveFiles(dataDir, {
+      topics: [options.topics[key]],
+      dates: options.dates,
+    });
+    for (const f of files) await checkParquetFile(f.path);
+    branches.push(`SELECT ${lit(key)} AS tk, * EXCLUDE (kafka_ts, event_id) FROM ${table}`);
+    if (files.length === 0) {
+      const nulls = cols.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE ${table} AS
+         SELECT *, ${hs} FROM (SELECT ${nulls}) WHERE FALSE`,
+      );
+      continue;
+    }
+    const list = files.map((f) => lit(f.path)).join(", ");
+    const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
+      hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
+    const select = cols.map((c) => `CAST("${c}" AS ${TYPES[c] ?? "VARCHAR"}) AS "${c}"`).join(", ");
+    try {
+      await conn.run(`
+        CREATE OR REPLACE TEMP TABLE ${table} AS
+        SELECT *, ${hs} FROM (SELECT ${select} FROM ${source})`);
+      stats.rowsRead += await scalar(conn, `SELECT count(*) FROM ${table}`);
+      await conn.run(`
+        DELETE FROM ${table} WHERE rowid IN (
+          SELECT r FROM (
+            SELECT rowid AS r, row_number() OVER (PARTITION BY event_id
+              ORDER BY kafka_ts, "partition", "offset") AS n
+            FROM ${table}
+            WHERE event_id IS NOT NULL AND hash(event_id) IN (
+              SELECT hash(event_id) AS h FROM ${table} GROUP BY h HAVING count(*) > 1)
+          ) WHERE n > 1)`);
+    } catch (e) {
+      throw await blame(conn, files, e as Error);
+    }
+    stats.files += files.length;
+    stats.rows += await scalar(conn, `SELECT count(*) FROM ${table}`);
   }
-  const list = files.map((f) => lit(f.path)).join(", ");
-  const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
-    hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
-  const select = cols.map((c) => `CAST("${c}" AS ${TYPES[c] ?? "VARCHAR"}) AS "${c}"`).join(", ");
-  let rowsRead: number;
-  try {
-    // Files are listed by topic directory, so every row has a known topic.
-    await conn.run(`
-      CREATE OR REPLACE TEMP TABLE ev AS
-      SELECT *, ${hs} FROM (SELECT ${topicKeySql(options.topics)} AS tk, ${select} FROM ${source})
-      WHERE tk IS NOT NULL`);
-    rowsRead = await scalar(conn, "SELECT count(*) FROM ev");
-    await conn.run(`
-      DELETE FROM ev WHERE rowid IN (
-        SELECT r FROM (
-          SELECT rowid AS r, row_number() OVER (PARTITION BY tk, event_id
-            ORDER BY kafka_ts, "partition", "offset") AS n
-          FROM ev
-          WHERE event_id IS NOT NULL AND hash(tk, event_id) IN (
-            SELECT hash(tk, event_id) AS h FROM ev GROUP BY h HAVING count(*) > 1)
-        ) WHERE n > 1)`);
-  } catch (e) {
-    throw await blame(conn, files, e as Error);
-  }
-  const rows = await scalar(conn, "SELECT count(*) FROM ev");
-  return { files: files.length, rowsRead, rows };
+  await conn.run(`CREATE OR REPLACE TEMP VIEW ev AS ${branches.join(" UNION ALL BY NAME ")}`);
+  return stats;
 }
 
 async function scalar(conn: DuckDBConnection, sql: string): Promise<number> {
