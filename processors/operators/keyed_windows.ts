@@ -31,6 +31,26 @@ interface Window<S> {
   cells: Map<string, WindowCell<S>>;
 }
 
+/**
+ * Which dirty cells a {@link KeyedWindows.drainDirty} takes now; the others stay dirty (deferred).
+ * Asked per window first, so that a window none of whose cells are due costs nothing per flush.
+ */
+export interface DuePolicy<S> {
+  /** Whether all, none or some of the dirty cells of window `[start, end)` are due. */
+  window(start: number, end: number): "all" | "none" | "some";
+  /** For a window with "some": whether this cell is due. */
+  cell(cell: WindowCell<S>): boolean;
+}
+
+/** Deferred dirty cells of one window. */
+interface Deferred<S> {
+  start: number;
+  end: number;
+  cells: WindowCell<S>[];
+  /** The smallest `dirtySince` of `cells`. */
+  since: number;
+}
+
 /** Options of {@link KeyedWindows}. */
 export interface KeyedWindowsOptions<S> {
   /** A fresh aggregate for a new cell. */
@@ -43,7 +63,11 @@ export class KeyedWindows<S> {
   #byStart = new Map<number, Window<S>>();
   /** Open windows ordered by end, then start. */
   #byEnd: Window<S>[] = [];
+  /** Cells marked dirty since the last drain, in marking order. */
   #dirty: WindowCell<S>[] = [];
+  /** Cells an earlier drain deferred, by window start. */
+  #deferred = new Map<number, Deferred<S>>();
+  #deferredCount = 0;
   #deferredFrom: number | undefined;
   #cells = 0;
 
@@ -125,28 +149,73 @@ export class KeyedWindows<S> {
   }
 
   /**
-   * Cells changed since the last call (each once), clearing their dirty flags. With `eligible`,
-   * the other dirty cells stay dirty for a later call (deferred writes) and
-   * {@link deferredFrom} tells from which offset their changes are still unwritten.
+   * Cells changed since the last call (each once), clearing their dirty flags. With `due`, the
+   * other dirty cells stay dirty for a later call (deferred writes) and {@link deferredFrom} tells
+   * from which offset their changes are still unwritten. Deferred cells are kept by window, so a
+   * drain costs the cells marked since the last one plus the windows with some cells due, not
+   * every deferred cell.
    */
-  drainDirty(eligible?: (cell: WindowCell<S>) => boolean): WindowCell<S>[] {
-    const all = this.#dirty;
-    let out = all;
-    this.#deferredFrom = undefined;
-    if (eligible) {
+  drainDirty(due?: DuePolicy<S>): WindowCell<S>[] {
+    const fresh = this.#dirty;
+    this.#dirty = [];
+    let out: WindowCell<S>[];
+    if (!due) {
+      out = fresh;
+      for (const d of this.#deferred.values()) for (const c of d.cells) out.push(c);
+      this.#deferred.clear();
+      this.#deferredCount = 0;
+    } else {
       out = [];
-      const kept: WindowCell<S>[] = [];
-      for (const c of all) {
-        if (eligible(c)) out.push(c);
-        else {
-          kept.push(c);
-          if (this.#deferredFrom === undefined || c.dirtySince < this.#deferredFrom) {
-            this.#deferredFrom = c.dirtySince;
+      // Deferred windows first: a fresh cell deferred below joins its window's list after them.
+      for (const [start, d] of this.#deferred) {
+        const which = due.window(d.start, d.end);
+        if (which === "none") continue;
+        if (which === "all") {
+          for (const c of d.cells) out.push(c);
+          this.#deferredCount -= d.cells.length;
+          this.#deferred.delete(start);
+          continue;
+        }
+        const kept: WindowCell<S>[] = [];
+        let since = Infinity;
+        for (const c of d.cells) {
+          if (due.cell(c)) out.push(c);
+          else {
+            kept.push(c);
+            if (c.dirtySince < since) since = c.dirtySince;
           }
         }
+        this.#deferredCount -= d.cells.length - kept.length;
+        if (kept.length === 0) this.#deferred.delete(start);
+        else {
+          d.cells = kept;
+          d.since = since;
+        }
       }
-      this.#dirty = kept;
-    } else this.#dirty = [];
+      let last: Deferred<S> | undefined;
+      let lastWhich: "all" | "none" | "some" = "none";
+      for (const c of fresh) {
+        if (last === undefined || last.start !== c.start) {
+          last = this.#deferred.get(c.start);
+          if (last === undefined) last = { start: c.start, end: c.end, cells: [], since: Infinity };
+          lastWhich = due.window(c.start, c.end);
+        }
+        if (lastWhich === "all" || (lastWhich === "some" && due.cell(c))) {
+          out.push(c);
+          continue;
+        }
+        if (last.cells.length === 0) this.#deferred.set(c.start, last);
+        last.cells.push(c);
+        if (c.dirtySince < last.since) last.since = c.dirtySince;
+        this.#deferredCount++;
+      }
+    }
+    this.#deferredFrom = undefined;
+    for (const d of this.#deferred.values()) {
+      if (this.#deferredFrom === undefined || d.since < this.#deferredFrom) {
+        this.#deferredFrom = d.since;
+      }
+    }
     for (const c of out) {
       c.dirty = false;
       c.dirtySince = -1;
@@ -161,7 +230,7 @@ export class KeyedWindows<S> {
 
   /** Number of dirty cells. */
   get dirtyCount(): number {
-    return this.#dirty.length;
+    return this.#dirty.length + this.#deferredCount;
   }
 
   /** The first offset (and max before it) of the oldest-built open window. */

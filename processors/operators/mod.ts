@@ -6,7 +6,12 @@
  */
 export { DedupFilter, type DedupOptions } from "./dedup.ts";
 export { EventGate, type EventGateOptions, type GateDecision } from "./event_gate.ts";
-export { KeyedWindows, type KeyedWindowsOptions, type WindowCell } from "./keyed_windows.ts";
+export {
+  type DuePolicy,
+  KeyedWindows,
+  type KeyedWindowsOptions,
+  type WindowCell,
+} from "./keyed_windows.ts";
 export { LateCounter, type LateHour } from "./late_counter.ts";
 export { type PartitionWatermark, realtimeWatermark } from "./realtime_watermark.ts";
 export { earliest, NO_TIME, type ReplayPoint } from "./replay_point.ts";

@@ -63,6 +63,8 @@ export class SessionWindows<S> {
   #closing = new MinHeap<[Entry<S>, number]>();
   #dirty: Entry<S>[] = [];
   #open = 0;
+  /** The replay point of the open sessions; null when it must be recomputed (a session closed). */
+  #replay: ReplayPoint | undefined | null = undefined;
 
   constructor(options: SessionOptions<S>) {
     const gap = options.gapMs ?? 1_800_000;
@@ -120,6 +122,9 @@ export class SessionWindows<S> {
       };
       list.splice(i, 0, s);
       this.#open++;
+      if (this.#replay !== null && (!this.#replay || s.first.offset < this.#replay.offset)) {
+        this.#replay = s.first;
+      }
     } else {
       s = list[i];
       for (let k = i + 1; k < j; k++) this.#absorb(s, list[k]);
@@ -146,6 +151,7 @@ export class SessionWindows<S> {
       if (!s.alive || s.end !== endAtPush) continue; // superseded entry
       s.alive = false;
       s.closed = true;
+      if (this.#replay && s.first.offset <= this.#replay.offset) this.#replay = null;
       s.version = offset + 1;
       this.#open--;
       n++;
@@ -179,10 +185,14 @@ export class SessionWindows<S> {
 
   /** Where a replay must start to rebuild every open session. */
   replayPoint(): ReplayPoint | undefined {
+    // Kept up to date as sessions open and merge (a merge keeps the earlier first offset);
+    // recomputed only after the session holding it closed.
+    if (this.#replay !== null) return this.#replay;
     let best: ReplayPoint | undefined;
     for (const list of this.#byKey.values()) {
       for (const s of list) if (!best || s.first.offset < best.offset) best = s.first;
     }
+    this.#replay = best;
     return best;
   }
 

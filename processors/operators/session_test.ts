@@ -98,6 +98,18 @@ Deno.test("the replay point is the first offset of the oldest open session, merg
   assertEquals(w.replayPoint(), { offset: 4, maxEventTime: 100 });
 });
 
+Deno.test("the replay point moves on to the next oldest session when the oldest closes", () => {
+  const w = sessions();
+  w.add("a", T0, 1, 10, false);
+  w.add("b", T0 + 20 * MIN, 2, 20, false);
+  w.add("c", T0 + 10 * MIN, 3, 30, false);
+  assertEquals(w.replayPoint(), { offset: 1, maxEventTime: 10 });
+  assertEquals(w.closeThrough(T0 + 31 * MIN, 4, false), 1); // a closes
+  assertEquals(w.replayPoint(), { offset: 2, maxEventTime: 20 });
+  w.add("d", T0 + 30 * MIN, 5, 40, false);
+  assertEquals(w.replayPoint(), { offset: 2, maxEventTime: 20 });
+});
+
 Deno.test("changes while replaying are not drained", () => {
   const w = sessions();
   click(w, "u", T0, 0, true);

@@ -86,9 +86,15 @@ export class SlidingWindows<S> {
   drainDirty(maxEventTime?: number, spreadMs = this.slideMs / 3): WindowCell<S>[] {
     if (maxEventTime === undefined) return this.#windows.drainDirty();
     const slide = this.slideMs;
-    return this.#windows.drainDirty((c) =>
-      c.end - slide - spreadMs * keyFraction(c.key) <= maxEventTime
-    );
+    // A cell is due when end − slide − spreadMs · keyFraction(key) ≤ maxEventTime.
+    return this.#windows.drainDirty({
+      window(_start, end) {
+        const lead = end - slide - maxEventTime;
+        if (lead <= 0) return "all";
+        return lead >= spreadMs ? "none" : "some";
+      },
+      cell: (c) => c.end - slide - spreadMs * keyFraction(c.key) <= maxEventTime,
+    });
   }
 
   /** The oldest change the last drain deferred (undefined: none). */
