@@ -97,6 +97,17 @@ export async function checkParquetFile(path: string): Promise<void> {
   }
 }
 
+/** Checks files 32 at a time; throws the error of the first bad file in listing order. */
+async function checkAll(files: readonly ArchiveFile[]): Promise<void> {
+  for (let i = 0; i < files.length; i += 32) {
+    const done = await Promise.allSettled(
+      files.slice(i, i + 32).map((f) => checkParquetFile(f.path)),
+    );
+    const bad = done.find((r) => r.status === "rejected");
+    if (bad) throw (bad as PromiseRejectedResult).reason;
+  }
+}
+
 async function readFully(f: Deno.FsFile, buf: Uint8Array, at: number): Promise<void> {
   await f.seek(at, Deno.SeekMode.Start);
   let off = 0;
@@ -146,7 +157,7 @@ export async function loadEvents(
       topics: [options.topics[key]],
       dates: options.dates,
     });
-    for (const f of files) await checkParquetFile(f.path);
+    await checkAll(files);
     branches.push(`SELECT ${lit(key)} AS tk, * EXCLUDE (kafka_ts, event_id) FROM ${table}`);
     if (files.length === 0) {
       const nulls = cols.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");

@@ -6,7 +6,9 @@
  *   peak RSS (polled from /proc), events per second;
  * - the floor: a bare DuckDB group-by scan of the same files (a child process too), reading the
  *   columns the batch reads;
- * and the ratio of the two (goal ≤ 1.5).
+ * and the ratio of the two (goal ≤ 1.5). Before both, every archive file is read once so both find
+ * it in the page cache (otherwise the first one measured pays the disk reads for the second). The
+ * load average is printed with the figures: the machine is shared, and they vary with it.
  *
  * `BATCH_BENCH_EVENTS` (default 10000000) sets the size; `BATCH_BENCH_CACHE` the cache directory
  * (default `.state/bench/batch-<events>`).
@@ -87,6 +89,14 @@ async function ensureArchive(
   return { generated: true, ms, archived: counts.valid };
 }
 
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
 /** Runs `deno run -A <args>` and polls its peak RSS from /proc. */
 async function measured(
   args: string[],
@@ -161,7 +171,9 @@ export async function runBatchBench(options: BatchBenchOptions = {}): Promise<Ba
   const files = await listArchiveFiles(dataDir);
   let bytes = 0;
   for (const f of files) bytes += (await Deno.stat(f.path)).size;
+  for (const f of files) await Deno.readFile(f.path);
   const outputsDir = `${cacheDir}/outputs-${Date.now()}`;
+  const loadBefore = loadAverage();
   const env = { DATA_DIR: dataDir, OUTPUTS_DIR: outputsDir, LOG_LEVEL: "warn" };
   const batch = await measured(["batch/main.ts", "--date", date], env);
   if (batch.code !== 0) throw new Error(`batch failed with exit code ${batch.code}`);
@@ -201,6 +213,7 @@ export async function runBatchBench(options: BatchBenchOptions = {}): Promise<Ba
     } MiB`,
   );
   print(`  ratio batch/floor: ${result.ratio.toFixed(2)} (goal ≤ 1.5)`);
+  print(`  load average (1 min) before / after: ${loadBefore} / ${loadAverage()}`);
   return result;
 }
 
