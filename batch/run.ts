@@ -24,13 +24,16 @@ import {
   STAGING_DIR,
 } from "./publish.ts";
 import { registerSketchFunctions } from "./sketch_udf.ts";
-import { loadEvents, type LoadStats, topicTable } from "./source.ts";
+import { inParallel, loadEvents, type LoadStats, topicTable } from "./source.ts";
 
 /**
  * Target rows per Parquet row group of a view file. DuckDB may append a short remainder to a row
  * group, so with 4096 every group stays below 8192 rows (a lookup reads one small row group).
  */
 export const ROW_GROUP_SIZE = 4096;
+
+/** Queries run at once (topic loads, view writes), each on its own connection. */
+const PARALLEL = 2;
 
 /** What to compute. */
 export interface BatchRequest {
@@ -140,7 +143,11 @@ async function runDay(
     purpose: `batch ${date}`,
     waitMs: options.lockWaitMs ?? 0,
   });
-  const conn = await db.connect();
+  // Tables live in the process's in-memory database (not TEMP: those are per connection), so
+  // topics load and views are written on PARALLEL connections at once.
+  const conns = [];
+  for (let i = 0; i < PARALLEL; i++) conns.push(await db.connect());
+  const conn = conns[0];
   try {
     await cleanStaging(cfg.outputsDir, date);
     const manifest: Manifest = await readManifest(cfg.outputsDir);
@@ -182,10 +189,12 @@ async function runDay(
       const [from, to] = v.reads(ctx);
       for (const d of datesAround(date, from, to)) dates.add(d);
     }
-    await conn.run("SET TimeZone = 'UTC'");
-    registerSketchFunctions(conn);
+    for (const c of conns) {
+      await c.run("SET TimeZone = 'UTC'");
+      registerSketchFunctions(c);
+    }
     const tl = performance.now();
-    const load = await loadEvents(conn, cfg.dataDir, {
+    const load = await loadEvents(conns, cfg.dataDir, {
       dates: [...dates].sort(),
       topics: cfg.topics,
     });
@@ -195,24 +204,24 @@ async function runDay(
       ms: Math.round(performance.now() - tl),
     });
     await conn.run(
-      `CREATE OR REPLACE TEMP VIEW d_ev AS SELECT * FROM ev
+      `CREATE OR REPLACE VIEW d_ev AS SELECT * FROM ev
        WHERE date = ${lit(date)} AND ${hoursIn(ctx)} AND tk IS NOT NULL`,
     );
     if (views.some((v) => v.needsSessions)) {
       const ts = performance.now();
-      await conn.run(`CREATE OR REPLACE TEMP TABLE sess AS ${sessionsSql()}`);
+      await conn.run(`CREATE OR REPLACE TABLE sess AS ${sessionsSql()}`);
       log?.debug("sessions computed", { ms: Math.round(performance.now() - ts) });
     }
     const stageDir = `${cfg.outputsDir}/${STAGING_DIR}/${date}-${runId}`;
     await Deno.mkdir(stageDir, { recursive: true });
-    const staged: StagedView[] = [];
-    for (const v of views) {
+    const staged: StagedView[] = new Array(views.length);
+    await inParallel(conns, views, async (c, v, i) => {
       const path = `${stageDir}/${v.name}.parquet`;
       const tv = performance.now();
-      const rows = await writeView(conn, v, ctx, path);
-      staged.push({ view: v.name, path, rows, sha256: await sha256File(path), hours: plan.hours });
+      const rows = await writeView(c, v, ctx, path);
+      staged[i] = { view: v.name, path, rows, sha256: await sha256File(path), hours: plan.hours };
       log?.debug("view computed", { view: v.name, rows, ms: Math.round(performance.now() - tv) });
-    }
+    });
     await publishDay(cfg.outputsDir, date, runId, staged, { pause: options.pause, now });
     await Deno.remove(stageDir, { recursive: true }).catch(() => {});
     const result: DayResult = {
@@ -237,7 +246,7 @@ async function runDay(
     for (const t of ["sess", ...TOPIC_KEYS.map(topicTable)]) {
       await conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
     }
-    conn.closeSync();
+    for (const c of conns) c.closeSync();
     await lock.release();
   }
 }

@@ -141,31 +141,34 @@ export interface LoadStats {
  * @throws {ArchiveReadError} when a file is unreadable
  */
 export async function loadEvents(
-  conn: DuckDBConnection,
+  conns: readonly DuckDBConnection[],
   dataDir: string,
   options: { dates: readonly string[]; topics: Record<TopicKey, string> },
 ): Promise<LoadStats> {
-  const stats: LoadStats = { files: 0, rowsRead: 0, rows: 0 };
   const hs = `epoch_ms(event_time - ((event_time % 3600000) + 3600000) % 3600000) AS hs`;
-  const branches: string[] = [];
+  const topics: { key: TopicKey; cols: string[]; files: ArchiveFile[] }[] = [];
   for (const key of TOPIC_KEYS) {
     const own = TOPIC_COLUMNS[key];
     if (own === null) continue;
-    const cols = [...COMMON, ...own];
-    const table = topicTable(key);
-    const files: ArchiveFile[] = await listArchiveFiles(dataDir, {
+    const files = await listArchiveFiles(dataDir, {
       topics: [options.topics[key]],
       dates: options.dates,
     });
     await checkAll(files);
-    branches.push(`SELECT ${lit(key)} AS tk, * EXCLUDE (kafka_ts, event_id) FROM ${table}`);
+    topics.push({ key, cols: [...COMMON, ...own], files });
+  }
+  const stats: LoadStats = { files: 0, rowsRead: 0, rows: 0 };
+  // Topics on several connections at once (the biggest first): DuckDB reads each file list's
+  // schemas and footers on one thread, so a second query keeps the other core busy meanwhile.
+  const queue = [...topics].sort((a, b) => b.files.length - a.files.length);
+  await inParallel(conns, queue, async (conn, { key, cols, files }) => {
+    const table = topicTable(key);
     if (files.length === 0) {
       const nulls = cols.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
       await conn.run(
-        `CREATE OR REPLACE TEMP TABLE ${table} AS
-         SELECT *, ${hs} FROM (SELECT ${nulls}) WHERE FALSE`,
+        `CREATE OR REPLACE TABLE ${table} AS SELECT *, ${hs} FROM (SELECT ${nulls}) WHERE FALSE`,
       );
-      continue;
+      return;
     }
     const list = files.map((f) => lit(f.path)).join(", ");
     const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
@@ -173,9 +176,10 @@ export async function loadEvents(
     const select = cols.map((c) => `CAST("${c}" AS ${TYPES[c] ?? "VARCHAR"}) AS "${c}"`).join(", ");
     try {
       await conn.run(`
-        CREATE OR REPLACE TEMP TABLE ${table} AS
+        CREATE OR REPLACE TABLE ${table} AS
         SELECT *, ${hs} FROM (SELECT ${select} FROM ${source})`);
-      stats.rowsRead += await scalar(conn, `SELECT count(*) FROM ${table}`);
+      const read = await scalar(conn, `SELECT count(*) FROM ${table}`);
+      stats.rowsRead += read; // not `+= await`: that would add to a value read before the wait
       await conn.run(`
         DELETE FROM ${table} WHERE rowid IN (
           SELECT r FROM (
@@ -189,10 +193,38 @@ export async function loadEvents(
       throw await blame(conn, files, e as Error);
     }
     stats.files += files.length;
-    stats.rows += await scalar(conn, `SELECT count(*) FROM ${table}`);
-  }
-  await conn.run(`CREATE OR REPLACE TEMP VIEW ev AS ${branches.join(" UNION ALL BY NAME ")}`);
+    const rows = await scalar(conn, `SELECT count(*) FROM ${table}`);
+    stats.rows += rows;
+  });
+  const branches = topics.map(({ key }) =>
+    `SELECT ${lit(key)} AS tk, * EXCLUDE (kafka_ts, event_id) FROM ${topicTable(key)}`
+  );
+  await conns[0].run(`CREATE OR REPLACE VIEW ev AS ${branches.join(" UNION ALL BY NAME ")}`);
   return stats;
+}
+
+/**
+ * Runs `work` for every item, each connection taking the next item when it is done; waits for all
+ * started work, then throws the first error (in item order) if any.
+ */
+export async function inParallel<T>(
+  conns: readonly DuckDBConnection[],
+  items: readonly T[],
+  work: (conn: DuckDBConnection, item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const errors: { index: number; error: unknown }[] = [];
+  await Promise.all(conns.map(async (conn) => {
+    while (next < items.length && errors.length === 0) {
+      const index = next++;
+      try {
+        await work(conn, items[index], index);
+      } catch (error) {
+        errors.push({ index, error });
+      }
+    }
+  }));
+  if (errors.length > 0) throw errors.sort((a, b) => a.index - b.index)[0].error;
 }
 
 async function scalar(conn: DuckDBConnection, sql: string): Promise<number> {

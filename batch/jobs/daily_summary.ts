@@ -35,8 +35,16 @@ export const dailySummary: ViewDef = {
     { name: "completions", type: "BIGINT", doc: "course action=completed" },
   ],
   sortKey: ["date"],
+  // One pass over the day's events for every count (a CTE read by several subqueries would be
+  // scanned, or materialised, once per subquery).
   sql: (ctx: ViewContext) => `
-    WITH e AS (SELECT * FROM d_ev WHERE tk <> 'CDC'),
+    WITH t AS (
+      SELECT count(*) AS total_events, count(DISTINCT user_id) AS active_users,
+        count(*) FILTER (WHERE tk = 'AUTH' AND action = 'login') AS logins,
+        count(*) FILTER (WHERE tk = 'COURSE' AND action = 'enrolled') AS enrollments,
+        count(*) FILTER (WHERE tk = 'COURSE' AND action = 'completed') AS completions
+      FROM d_ev WHERE tk <> 'CDC'
+    ),
     s AS (
       SELECT end_ms - start_ms AS dur_ms FROM sess
       WHERE strftime(epoch_ms(start_ms), '%Y-%m-%d') = ${lit(ctx.date)}
@@ -46,17 +54,13 @@ export const dailySummary: ViewDef = {
     ),
     bt AS (
       SELECT coalesce(to_json(list({'key': k, 'count': c} ORDER BY k))::VARCHAR, '[]') AS j
-      FROM (SELECT event_type AS k, count(*) AS c FROM e WHERE tk = 'APP_EVENTS' GROUP BY event_type)
+      FROM (SELECT event_type AS k, count(*) AS c FROM d_ev WHERE tk = 'APP_EVENTS'
+        GROUP BY event_type)
     )
-    SELECT ${lit(ctx.date)} AS date,
-      (SELECT count(*) FROM e) AS total_events,
-      (SELECT count(DISTINCT user_id) FROM e) AS active_users,
+    SELECT ${lit(ctx.date)} AS date, t.total_events, t.active_users,
       sa.n AS sessions,
       CASE WHEN sa.n = 0 THEN NULL ELSE sa.total_ms / sa.n / 1000.0 END AS avg_session_duration_sec,
       ${rankQuantileSql("sa.sorted", "sa.n", 0.95)} / 1000.0 AS p95_session_duration_sec,
-      bt.j AS events_by_type,
-      (SELECT count(*) FROM e WHERE tk = 'AUTH' AND action = 'login') AS logins,
-      (SELECT count(*) FROM e WHERE tk = 'COURSE' AND action = 'enrolled') AS enrollments,
-      (SELECT count(*) FROM e WHERE tk = 'COURSE' AND action = 'completed') AS completions
-    FROM sa, bt`,
+      bt.j AS events_by_type, t.logins, t.enrollments, t.completions
+    FROM t, sa, bt`,
 };
