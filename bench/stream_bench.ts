@@ -80,6 +80,8 @@ export interface StreamBenchResult {
     maxMs: number;
     /** 1, 5 and 15 minute load averages when production started and at the end. */
     loadAverage: { before: number[]; after: number[] };
+    /** CPU time of the processor from the start of production to the last checkpoint. */
+    processorCpuSeconds: number;
   };
 }
 
@@ -97,6 +99,17 @@ function envNumber(name: string, fallback: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** CPU time (user + system) a process used so far, in seconds (0 when unknown). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
 }
 
 /** Peak resident memory (VmHWM) of a process, in bytes. */
@@ -347,6 +360,7 @@ async function latencyRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
       const start = Date.now() + 1_000;
       const shift = start - base;
       const loadBefore = Deno.loadavg();
+      const cpuBefore = cpuSeconds(proc.pid);
       t = performance.now();
       print(
         `(b) producing ${fmt(records.length)} records at ${
@@ -388,12 +402,19 @@ async function latencyRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
       const h = await proc.health();
       const l = h.eventToViewMs;
       const loadAfter = Deno.loadavg();
+      const cpu = cpuSeconds(proc.pid) - cpuBefore;
+      const wall = (performance.now() - t) / 1000;
       print(
         `(b) event-to-view latency at ${fmt(o.rate)} events/s: p50 ${fmt(l.p50 ?? NaN)} ms, p99 ${
           fmt(l.p99 ?? NaN)
         } ms, max ${fmt(l.max)} ms over ${fmt(l.count)} events (goal p99 < 1000 ms); load average ${
           loadAfter.map((x) => x.toFixed(2)).join(", ")
         } at the end, ${fmt(h.stats.rowsWritten)} rows in ${fmt(h.stats.flushes)} flushes`,
+      );
+      print(
+        `(b) processor CPU ${fmt(cpu, 1)} s over ${fmt(wall, 1)} s (${
+          fmt((cpu * 1e6) / records.length)
+        } µs per event, ${fmt((cpu * 1e6) / Math.max(1, h.stats.rowsWritten), 1)} µs per row)`,
       );
       return {
         rate: o.rate,
@@ -404,6 +425,7 @@ async function latencyRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
         p99Ms: l.p99,
         maxMs: l.max,
         loadAverage: { before: loadBefore, after: loadAfter },
+        processorCpuSeconds: cpu,
       };
     } finally {
       proc.kill("SIGTERM");

@@ -24,6 +24,7 @@ import { StreamRuntime } from "./runtime/runtime.ts";
 import { CassandraStatusStore } from "./runtime/status_store.ts";
 import type { JobDefinition } from "./runtime/task.ts";
 import { CassandraViewStore } from "./store/cassandra_store.ts";
+import { WorkerViewStore } from "./store/worker_store.ts";
 import type { ViewStore } from "./store/view_store.ts";
 
 const USAGE = `Usage: deno task process [--jobs job1,job2]
@@ -69,6 +70,22 @@ export function sessionTimeoutMs(env: Record<string, string | undefined>): numbe
   return n;
 }
 
+/**
+ * Whether row writes run in a worker thread (`STREAM_WRITE_WORKER=1`; default 0, on the consumer's
+ * thread: the worker costs more CPU in all, which only pays where a core is spare).
+ * @throws {RangeError} naming the variable when it is not 0 or 1
+ */
+export function writeWorker(env: Record<string, string | undefined>): boolean {
+  const raw = env.STREAM_WRITE_WORKER?.trim();
+  if (raw === undefined || raw === "") return false;
+  if (raw !== "0" && raw !== "1") {
+    throw new RangeError(
+      `Invalid configuration: STREAM_WRITE_WORKER=${JSON.stringify(raw)}: expected 0 or 1`,
+    );
+  }
+  return raw === "1";
+}
+
 /** Builds the registered jobs among `names`; the others are logged as not implemented and skipped. */
 export function buildJobs(
   names: readonly StreamJob[],
@@ -107,9 +124,11 @@ async function main(): Promise<number> {
   const log = createLogger({ name: "processors", level: cfg.logLevel });
   let names: StreamJob[];
   let sessionMs: number;
+  let inWorker: boolean;
   try {
     names = enabledJobs(cfg, args.values.jobs);
     sessionMs = sessionTimeoutMs(Deno.env.toObject());
+    inWorker = writeWorker(Deno.env.toObject());
   } catch (e) {
     console.error((e as Error).message);
     return 2;
@@ -117,7 +136,10 @@ async function main(): Promise<number> {
   const metrics = new Registry();
   processMetrics(metrics);
   const client = createCassandraClient(cfg);
-  const store: ViewStore = new CassandraViewStore(client, { ttlSeconds: cfg.realtimeTtlSeconds });
+  const local = new CassandraViewStore(client, { ttlSeconds: cfg.realtimeTtlSeconds });
+  const store: ViewStore = inWorker
+    ? new WorkerViewStore(cfg, { ttlSeconds: cfg.realtimeTtlSeconds, reads: local })
+    : local;
   const jobs = buildJobs(names, builtinJobRegistry(), { config: cfg, store, log, metrics }, log);
   if (jobs.length === 0) {
     console.error(`No runnable stream job among: ${names.join(", ")}`);
@@ -163,6 +185,7 @@ async function main(): Promise<number> {
   }
   await done.promise;
   await server.shutdown();
+  if (store !== local) await store.close().catch(() => {});
   await client.shutdown().catch(() => {});
   return exitCode;
 }

@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals, throws } from "node:assert/strict";
 import { resolveConfig } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { Registry } from "../shared/metrics.ts";
-import { buildJobs, enabledJobs, sessionTimeoutMs } from "./main.ts";
+import { buildJobs, enabledJobs, sessionTimeoutMs, writeWorker } from "./main.ts";
 import { JobRegistry } from "./jobs/registry.ts";
 import { videoViewsJob } from "./jobs/video_views/mod.ts";
 import { MemoryViewStore } from "./store/memory_store.ts";
@@ -41,4 +41,11 @@ Deno.test("the consumer session time-out is validated with a clear message", () 
     /CONSUMER_SESSION_TIMEOUT_MS="10s"/,
   );
   throws(() => sessionTimeoutMs({ CONSUMER_SESSION_TIMEOUT_MS: "100" }), /6000\.\.300000/);
+});
+
+Deno.test("row writes stay on the consumer's thread unless STREAM_WRITE_WORKER=1", () => {
+  assertEquals(writeWorker({}), false);
+  assertEquals(writeWorker({ STREAM_WRITE_WORKER: "1" }), true);
+  assertEquals(writeWorker({ STREAM_WRITE_WORKER: "0" }), false);
+  throws(() => writeWorker({ STREAM_WRITE_WORKER: "yes" }), /STREAM_WRITE_WORKER="yes"/);
 });

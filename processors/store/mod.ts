@@ -8,6 +8,7 @@ export {
   statementsFor,
 } from "./cassandra_store.ts";
 export { MemoryViewStore } from "./memory_store.ts";
+export { WorkerViewStore, type WorkerViewStoreOptions } from "./worker_store.ts";
 export {
   APP_EVENT_COUNTS,
   ASSESSMENT_SCORES,
