@@ -36,6 +36,39 @@ export interface ServeBenchOptions {
   rounds?: number;
   /** Generated events per second of event time; default 0.1 (about 60 000 over 7 days). */
   rate?: number;
+  /** Only the scenarios whose name contains one of these (the reference always runs). */
+  only?: string[];
+  /** Write a V8 CPU profile of the server per scenario to `<dir>/<n>.cpuprofile` (a pass before the rounds). */
+  profileDir?: string;
+}
+
+/** Takes a V8 CPU profile of a process started with `--inspect` (Chrome DevTools Protocol). */
+async function cpuProfile(inspectPort: number, during: () => Promise<unknown>): Promise<string> {
+  const list = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json();
+  const ws = new WebSocket(list[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let next = 0;
+  const waiting = new Map<number, (r: unknown) => void>();
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(String(m.data));
+    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
+  };
+  const call = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<unknown>((resolve) => {
+      const id = ++next;
+      waiting.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 200 });
+  await call("Profiler.start");
+  await during();
+  const { profile } = await call("Profiler.stop") as { profile: unknown };
+  ws.close();
+  return JSON.stringify(profile);
 }
 
 /** One scenario's figures. */
@@ -232,11 +265,21 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
       batchThrough: new Date(B),
     });
 
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
+    const freePort = () => {
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (l.addr as Deno.NetAddr).port;
+      l.close();
+      return port;
+    };
+    const port = freePort();
+    const inspectPort = options.profileDir ? freePort() : 0;
     child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("../serving/main.ts", import.meta.url).pathname],
+      args: [
+        "run",
+        "-A",
+        ...(options.profileDir ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+        new URL("../serving/main.ts", import.meta.url).pathname,
+      ],
       env: { ...env, PORT: String(port) },
       stdout: "null",
       stderr: "inherit",
@@ -248,7 +291,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
     const course = [...new Set(ref.sets.batch.map((e) => e.courseId).filter(Boolean))][0];
     const users = ref.userIds().slice(0, 200);
     const weekEnd = floorHour(now) + HOUR_MS;
-    const scenarios: { name: string; body: (i: number) => string }[] = [
+    const all: { name: string; body: (i: number) => string }[] = [
       { name: "reference { __typename }", body: () => JSON.stringify({ query: "{ __typename }" }) },
       {
         name: "eventCounts 24 h HOUR across batchThrough",
@@ -281,6 +324,9 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
           }),
       },
     ];
+    const scenarios = all.filter((s, k) =>
+      k === 0 || !options.only || options.only.some((o) => s.name.includes(o))
+    );
     const headers = { "content-type": "application/json", authorization: `Bearer ${TOKEN}` };
     for (const s of scenarios) {
       const r = await fetch(`${base}/graphql`, { method: "POST", headers, body: s.body(0) });
@@ -305,6 +351,14 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
       });
     };
     for (const s of scenarios) await run(s, 3); // warm-up: JIT, caches
+    if (options.profileDir) {
+      await Deno.mkdir(options.profileDir, { recursive: true });
+      for (const [k, s] of scenarios.entries()) {
+        const profile = await cpuProfile(inspectPort, () => run(s, duration));
+        await Deno.writeTextFile(`${options.profileDir}/${k}.cpuprofile`, profile);
+        console.log(`profile of ${s.name}: ${options.profileDir}/${k}.cpuprofile`);
+      }
+    }
     const per = scenarios.map(() => [] as Awaited<ReturnType<typeof run>>[]);
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < scenarios.length; k++) {
@@ -358,5 +412,7 @@ if (import.meta.main) {
     connections: Number(Deno.env.get("BENCH_CONNECTIONS") ?? 16),
     durationSec: Number(Deno.env.get("BENCH_DURATION_SEC") ?? 15),
     rounds: Number(Deno.env.get("BENCH_ROUNDS") ?? 3),
+    only: Deno.env.get("BENCH_ONLY")?.split(","),
+    profileDir: Deno.env.get("BENCH_PROFILE_DIR"),
   });
 }

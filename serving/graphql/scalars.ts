@@ -138,12 +138,26 @@ function toEpoch(value: unknown, name: string): number {
   throw new TypeError(`${name} cannot serialize ${describe(value)}`);
 }
 
+/** Recently formatted instants: series repeat the same bucket bounds in every answer. */
+const isoTexts = new Map<number, string>();
+
+/** `new Date(ms).toISOString()`, remembered for the last few thousand instants. */
+function isoText(ms: number): string {
+  let text = isoTexts.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (isoTexts.size >= 4096) isoTexts.clear();
+    isoTexts.set(ms, text);
+  }
+  return text;
+}
+
 /** `DateTime`: RFC 3339 in, `YYYY-MM-DDTHH:MM:SS.sssZ` out; epoch ms inside. */
 export const DateTimeScalar = new GraphQLScalarType<number, string>({
   name: "DateTime",
   description: "RFC 3339 date-time with offset; answered in UTC",
   specifiedByURL: "https://www.rfc-editor.org/rfc/rfc3339",
-  serialize: (value) => new Date(toEpoch(value, "DateTime")).toISOString(),
+  serialize: (value) => isoText(toEpoch(value, "DateTime")),
   parseValue: (value) => forVariables(parseDateTime, value),
   parseLiteral: (node) => parseDateTime(literal(node, "DateTime")),
 });

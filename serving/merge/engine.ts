@@ -55,6 +55,8 @@ export interface MergeEngineOptions {
   now?: () => number;
   /** Summed batch parts of DAY buckets kept in memory; default 20000. */
   batchPartCacheSize?: number;
+  /** Batch parts of whole series (one per version, view, key and range) kept; default 512. */
+  batchAnswerCacheSize?: number;
   /**
    * Called when the realtime status cannot be read; the answer then treats realtime as covering
    * nothing (its part of the range becomes gaps). Default: ignore.
@@ -105,6 +107,18 @@ export interface MergeEngine {
   ): Promise<UserSegmentRecord | null>;
 }
 
+/** One layer's figures of a series summed per bucket index (shared: never mutated). */
+type BucketParts<F> = Map<number, F>;
+
+/** A series' figures per bucket and in total (shared: never mutated). */
+interface Combined<F> {
+  buckets: F[];
+  total: F;
+}
+
+/** The memo key of a series without parts (all gap). */
+const NO_PARTS = {};
+
 function floorTo(t: number, size: number): number {
   return t - (((t % size) + size) % size);
 }
@@ -125,6 +139,14 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
   const now = options.now ?? Date.now;
   /** Summed batch parts of multi-hour buckets, by snapshot version, view, key and hours. */
   const batchParts = new Lru<string, unknown>({ maxWeight: options.batchPartCacheSize ?? 20_000 });
+  /** A series' batch parts per bucket, by snapshot version, view, key, bucket grid and hours. */
+  const batchAnswers = new Lru<string, Promise<BucketParts<unknown>>>({
+    maxWeight: options.batchAnswerCacheSize ?? 512,
+  });
+  /** Buckets and totals of series, by their parts objects (nested) and bucket count. */
+  const combined = new WeakMap<object, unknown>();
+  /** Realtime parts per bucket, by the rows object they were summed from. */
+  const rtParts = new WeakMap<object, Map<string, BucketParts<unknown>>>();
 
   async function context(): Promise<AnswerContext> {
     const at = now();
@@ -223,13 +245,12 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     }
     const segments = planSegments(aligned, ctx.coverage, granularity !== "MINUTE");
     const ops = FIGURES[view] as FigureOps<ViewFigures[V]>;
-    const buckets: ViewFigures[V][] = Array.from({ length: count }, () => ops.zero());
-    const addAt = (t: number, figures: ViewFigures[V], lo: number, hi: number) => {
-      if (t < lo || t >= hi) return; // a store returned a row outside what was asked
-      ops.addInto(buckets[Math.floor((t - first) / size)], figures);
-    };
 
-    const reads: Promise<void>[] = [];
+    // Each layer's contribution is a map bucket index → figures, summed once and shared (never
+    // mutated afterwards): batch parts per snapshot version, realtime parts per rows object the
+    // realtime store returned (the same object while its answer is reused, at most
+    // REALTIME_CACHE_MS). Buckets answered by one layer use its part as it is.
+    const reads: Promise<BucketParts<ViewFigures[V]>>[] = [];
     const batchHours: number[] = [];
     for (const s of segments) {
       if (s.layer === "batch") {
@@ -237,28 +258,26 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
       } else if (s.layer === "realtime") {
         const lo = floorTo(s.start, MINUTE_MS), hi = ceilTo(s.end, MINUTE_MS);
         reads.push(
-          options.realtime.minutes(view, key, lo, hi).then((rows) => {
-            for (const [m, f] of rows) addAt(m, f, lo, hi);
-          }),
+          options.realtime.minutes(view, key, lo, hi).then((rows) =>
+            realtimeParts(ops, rows, first, size, lo, hi)
+          ),
         );
       }
     }
-    if (batchHours.length > 0) {
-      reads.push(addBatch(view, key, batchHours, ctx, first, size, buckets));
-    }
-    await Promise.all(reads);
+    if (batchHours.length > 0) reads.push(batchBuckets(view, key, batchHours, ctx, first, size));
+    const { buckets, total: totalFigures } = combine(ops, await Promise.all(reads), count);
 
-    const points: SeriesPoint<ViewFigures[V]>[] = buckets.map((figures, i) => {
+    const points: SeriesPoint<ViewFigures[V]>[] = new Array(count);
+    for (let i = 0; i < count; i++) {
       const s = first + i * size;
       const bucket = { start: Math.max(s, aligned.start), end: Math.min(s + size, aligned.end) };
-      return {
+      const figures = buckets[i];
+      points[i] = {
         ...bucket,
         source: sourceOf(bucket, segments, ctx.snapshot.batchThrough, granularity),
         figures,
       };
-    });
-    const totalFigures = ops.zero();
-    for (const p of points) ops.addInto(totalFigures, p.figures);
+    }
     const total: SeriesPoint<ViewFigures[V]> = {
       ...aligned,
       source: sourceOf(aligned, segments, ctx.snapshot.batchThrough, granularity),
@@ -268,47 +287,135 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
   }
 
   /**
-   * Adds the batch hours to their buckets. A bucket's batch part is immutable for a snapshot
-   * version, so for buckets of several hours (DAY) it is summed once and kept in `batchParts`.
+   * The buckets and total of a series from its layers' parts. A pure function of the parts, so
+   * memoised per parts objects (while they are reused, so is the result; never mutated).
+   * A bucket answered by one layer shares that layer's part.
    */
-  async function addBatch<V extends SeriesView>(
+  function combine<F>(
+    ops: FigureOps<F>,
+    parts: readonly BucketParts<F>[],
+    count: number,
+  ): Combined<F> {
+    // deno-lint-ignore no-explicit-any
+    let level: WeakMap<object, any> = combined;
+    for (let k = 0; k < parts.length - 1; k++) {
+      let nextLevel = level.get(parts[k]);
+      if (!nextLevel) level.set(parts[k], nextLevel = new WeakMap());
+      level = nextLevel;
+    }
+    const last: object = parts.length > 0 ? parts[parts.length - 1] : NO_PARTS;
+    let byCount = level.get(last) as Map<number, Combined<F>> | undefined;
+    const hit = byCount?.get(count);
+    if (hit) return hit;
+    const buckets: (F | undefined)[] = new Array(count);
+    const owned = new Uint8Array(count);
+    for (const part of parts) {
+      for (const [i, f] of part) {
+        const b = buckets[i];
+        if (b === undefined) buckets[i] = f;
+        else if (owned[i] === 1) ops.addInto(b, f);
+        else {
+          buckets[i] = ops.addInto(ops.addInto(ops.zero(), b), f);
+          owned[i] = 1;
+        }
+      }
+    }
+    const total = ops.zero();
+    for (let i = 0; i < count; i++) ops.addInto(total, buckets[i] ??= ops.zero());
+    const out = { buckets: buckets as F[], total };
+    if (!byCount) level.set(last, byCount = new Map());
+    if (byCount.size >= 16) byCount.clear();
+    byCount.set(count, out);
+    return out;
+  }
+
+  /**
+   * Realtime minutes summed per bucket. Memoised per rows object: the realtime store hands out
+   * the same object while it reuses an answer, so concurrent and repeated requests sum it once.
+   */
+  function realtimeParts<F>(
+    ops: FigureOps<F>,
+    rows: Map<number, F>,
+    first: number,
+    size: number,
+    lo: number,
+    hi: number,
+  ): BucketParts<F> {
+    let memo = rtParts.get(rows);
+    if (!memo) rtParts.set(rows, memo = new Map());
+    const id = `${first}|${size}|${lo}|${hi}`;
+    const hit = memo.get(id) as BucketParts<F> | undefined;
+    if (hit) return hit;
+    const out: BucketParts<F> = new Map();
+    for (const [m, f] of rows) {
+      if (m < lo || m >= hi) continue; // a store returned a row outside what was asked
+      const i = Math.floor((m - first) / size);
+      let acc = out.get(i);
+      if (!acc) out.set(i, acc = ops.zero());
+      ops.addInto(acc, f);
+    }
+    if (memo.size >= 64) memo.clear();
+    memo.set(id, out);
+    return out;
+  }
+
+  /**
+   * The batch hours summed per bucket. Immutable for a snapshot version, so kept per version,
+   * view, key and bucket grid in `batchAnswers`; and for buckets of several hours (DAY) each
+   * bucket's sum is also kept in `batchParts`, so other ranges over the same days reuse it.
+   */
+  async function batchBuckets<V extends SeriesView>(
     view: V,
     key: ViewKeys[V],
     hours: readonly number[],
     ctx: AnswerContext,
     first: number,
     size: number,
-    buckets: ViewFigures[V][],
-  ): Promise<void> {
+  ): Promise<BucketParts<ViewFigures[V]>> {
     const ops = FIGURES[view] as FigureOps<ViewFigures[V]>;
-    const byBucket = new Map<number, number[]>();
-    for (const h of hours) {
-      const i = Math.floor((h - first) / size);
-      let list = byBucket.get(i);
-      if (!list) byBucket.set(i, list = []);
-      list.push(h);
-    }
-    const memoKey = (list: number[]) =>
-      `${ctx.snapshot.version}|${view}|${JSON.stringify(key)}|${list[0]}|${list.length}`;
-    const missing: number[] = [];
-    for (const [i, list] of byBucket) {
-      const hit = list.length > 1 ? batchParts.get(memoKey(list)) : undefined;
-      if (hit) {
-        ops.addInto(buckets[i], hit as ViewFigures[V]);
-        byBucket.delete(i);
-      } else missing.push(...list);
-    }
-    if (missing.length === 0) return;
-    const rows = await ctx.snapshot.hours(view, key, missing);
-    for (const [i, list] of byBucket) {
-      const part = ops.zero();
-      for (const h of list) {
-        const f = rows.get(h);
-        if (f) ops.addInto(part, f);
+    const keyText = JSON.stringify(key);
+    const answerKey = `${ctx.snapshot.version}|${view}|${keyText}|${first}|${size}|${hours[0]}|${
+      hours[hours.length - 1]
+    }|${hours.length}`;
+    const cached = batchAnswers.get(answerKey) as
+      | Promise<BucketParts<ViewFigures[V]>>
+      | undefined;
+    if (cached) return await cached;
+    const loading = (async () => {
+      const byBucket = new Map<number, number[]>();
+      for (const h of hours) {
+        const i = Math.floor((h - first) / size);
+        let list = byBucket.get(i);
+        if (!list) byBucket.set(i, list = []);
+        list.push(h);
       }
-      if (list.length > 1) batchParts.set(memoKey(list), part);
-      ops.addInto(buckets[i], part);
-    }
+      const memoKey = (list: number[]) =>
+        `${ctx.snapshot.version}|${view}|${keyText}|${list[0]}|${list.length}`;
+      const out: BucketParts<ViewFigures[V]> = new Map();
+      const missing: number[] = [];
+      for (const [i, list] of byBucket) {
+        const hit = list.length > 1 ? batchParts.get(memoKey(list)) : undefined;
+        if (hit) {
+          out.set(i, hit as ViewFigures[V]);
+          byBucket.delete(i);
+        } else missing.push(...list);
+      }
+      if (missing.length === 0) return out;
+      const rows = await ctx.snapshot.hours(view, key, missing);
+      for (const [i, list] of byBucket) {
+        let part: ViewFigures[V] | undefined;
+        for (const h of list) {
+          const f = rows.get(h);
+          if (f) ops.addInto(part ??= ops.zero(), f);
+        }
+        if (list.length > 1) batchParts.set(memoKey(list), part ?? ops.zero());
+        if (part) out.set(i, part);
+      }
+      return out;
+    })();
+    batchAnswers.set(answerKey, loading);
+    loading.catch(() => batchAnswers.delete(answerKey));
+    return await loading;
   }
 
   async function sessions(

@@ -5,13 +5,17 @@
  * argument values once variables are known, before any resolver runs.
  */
 import {
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   getArgumentValues,
   getOperationAST,
   getVariableValues,
   GraphQLError,
+  type GraphQLField,
+  type GraphQLSchema,
   Kind,
+  type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
@@ -51,28 +55,58 @@ function buckets(args: Record<string, unknown>): number {
   return Math.ceil(to / size) - Math.floor(from / size);
 }
 
+/** The root fields of an operation that take a time range, with their definitions. */
+interface RangeFields {
+  op: OperationDefinitionNode;
+  fields: { node: FieldNode; def: GraphQLField<unknown, unknown> }[];
+}
+
 /** The plugin. */
 export function useRangeBudget(options: RangeBudgetOptions = {}): Plugin {
   const max = options.maxBuckets ?? 100_000;
+  // Parsed documents are cached and reused by Yoga, so their analysis is kept with them.
+  const analysed = new WeakMap<DocumentNode, Map<string, RangeFields | null>>();
+  function rangeFields(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | undefined,
+  ): RangeFields | null {
+    let byName = analysed.get(document);
+    if (!byName) analysed.set(document, byName = new Map());
+    const name = operationName ?? "";
+    if (byName.has(name)) return byName.get(name)!;
+    let out: RangeFields | null = null;
+    const op = getOperationAST(document, operationName);
+    const queryType = schema.getQueryType();
+    if (op && op.operation === "query" && queryType) {
+      const fragments = new Map<string, FragmentDefinitionNode>();
+      for (const d of document.definitions) {
+        if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+      }
+      const fields: RangeFields["fields"] = [];
+      for (const node of rootFields(op.selectionSet, fragments)) {
+        const def = queryType.getFields()[node.name.value];
+        if (def && def.args.some((a: { name: string }) => a.name === "from")) {
+          fields.push({ node, def });
+        }
+      }
+      if (fields.length > 0) out = { op, fields };
+    }
+    if (byName.size < 16) byName.set(name, out);
+    return out;
+  }
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const op = getOperationAST(args.document, args.operationName ?? undefined);
-      const queryType = args.schema.getQueryType();
-      if (!op || op.operation !== "query" || !queryType) return;
+      const found = rangeFields(args.schema, args.document, args.operationName ?? undefined);
+      if (!found) return;
       const vars = getVariableValues(
         args.schema,
-        op.variableDefinitions ?? [],
+        found.op.variableDefinitions ?? [],
         (args.variableValues ?? {}) as Record<string, unknown>,
       );
       if (vars.errors) return; // execution reports them
-      const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const d of args.document.definitions) {
-        if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-      }
       let total = 0;
-      for (const node of rootFields(op.selectionSet, fragments)) {
-        const def = queryType.getFields()[node.name.value];
-        if (!def || !def.args.some((a: { name: string }) => a.name === "from")) continue;
+      for (const { node, def } of found.fields) {
         try {
           total += buckets(getArgumentValues(def, node, vars.coerced));
         } catch {
