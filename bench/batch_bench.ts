@@ -42,10 +42,15 @@ export interface BatchBenchResult {
   /** Generation time when the cache was built in this run, else null. */
   generateMs: number | null;
   batchMs: number;
+  /** CPU time (user + system, all threads; sampled every 25 ms) of the batch process. */
+  batchCpuMs: number;
   batchPeakRssMiB: number;
   floorMs: number;
+  floorCpuMs: number;
   floorPeakRssMiB: number;
   ratio: number;
+  /** Batch CPU time ÷ floor CPU time: less sensitive than `ratio` to other work on the machine. */
+  cpuRatio: number;
   eventsPerSecond: number;
 }
 
@@ -101,7 +106,7 @@ function loadAverage(): string {
 async function measured(
   args: string[],
   env: Record<string, string>,
-): Promise<{ ms: number; peakRssMiB: number; stdout: string; code: number }> {
+): Promise<{ ms: number; cpuMs: number; peakRssMiB: number; stdout: string; code: number }> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...args],
@@ -111,17 +116,23 @@ async function measured(
     stderr: "inherit",
   }).spawn();
   let peak = 0;
+  let ticks = 0;
   const poll = setInterval(() => {
     try {
       const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
       if (hwm) peak = Math.max(peak, Number(hwm[1]));
+      // utime + stime of all threads (fields 14, 15), in clock ticks of 10 ms
+      const stat = Deno.readTextFileSync(`/proc/${child.pid}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks = Math.max(ticks, Number(f[11]) + Number(f[12]));
     } catch { /* exited */ }
   }, 25);
   const out = await child.output();
   clearInterval(poll);
   return {
     ms: performance.now() - t0,
+    cpuMs: ticks * 10,
     peakRssMiB: peak / 1024,
     stdout: new TextDecoder().decode(out.stdout),
     code: out.code,
@@ -191,10 +202,13 @@ export async function runBatchBench(options: BatchBenchOptions = {}): Promise<Ba
     archiveBytes: bytes,
     generateMs: gen.generated ? gen.ms : null,
     batchMs: batch.ms,
+    batchCpuMs: batch.cpuMs,
     batchPeakRssMiB: batch.peakRssMiB,
     floorMs: floor.ms,
+    floorCpuMs: floor.cpuMs,
     floorPeakRssMiB: floor.peakRssMiB,
     ratio: batch.ms / floor.ms,
+    cpuRatio: batch.cpuMs / floor.cpuMs,
     eventsPerSecond: gen.archived / (batch.ms / 1000),
   };
   print(
@@ -203,16 +217,19 @@ export async function runBatchBench(options: BatchBenchOptions = {}): Promise<Ba
     } MiB`,
   );
   print(
-    `  batch (all jobs): ${(batch.ms / 1000).toFixed(1)} s, peak RSS ${
-      batch.peakRssMiB.toFixed(0)
-    } MiB, ${Math.round(result.eventsPerSecond)} events/s`,
+    `  batch (all jobs): ${(batch.ms / 1000).toFixed(1)} s (CPU ${
+      (batch.cpuMs / 1000).toFixed(1)
+    } s), peak RSS ${batch.peakRssMiB.toFixed(0)} MiB, ${
+      Math.round(result.eventsPerSecond)
+    } events/s`,
   );
   print(
-    `  floor (DuckDB group-by scan): ${(floor.ms / 1000).toFixed(1)} s, peak RSS ${
-      floor.peakRssMiB.toFixed(0)
-    } MiB`,
+    `  floor (DuckDB group-by scan): ${(floor.ms / 1000).toFixed(1)} s (CPU ${
+      (floor.cpuMs / 1000).toFixed(1)
+    } s), peak RSS ${floor.peakRssMiB.toFixed(0)} MiB`,
   );
   print(`  ratio batch/floor: ${result.ratio.toFixed(2)} (goal ≤ 1.5)`);
+  print(`  CPU time ratio batch/floor: ${result.cpuRatio.toFixed(2)}`);
   print(`  load average (1 min) before / after: ${loadBefore} / ${loadAverage()}`);
   return result;
 }
