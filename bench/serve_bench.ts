@@ -2,12 +2,14 @@
  * @module
  * `deno task bench serve` (or `deno run -A bench/serve_bench.ts`): load on the serving layer.
  *
- * Builds a real data set — seven days of generated traffic archived and published by the batch
- * layer (Parquet), and the realtime rows after batchThrough (the reference calculator's expected
+ * Builds a real data set — seven days of generated traffic of a 100 000-user population archived and
+ * published by the batch layer (Parquet), and the realtime rows after batchThrough (the reference calculator's expected
  * rows, written to Cassandra with a live stream_status) — starts `serving/main.ts` as a child
  * process (production mode, bearer token), and drives it with autocannon at fixed concurrency:
  * a trivial `{ __typename }` reference, a 24-hour HOUR eventCounts crossing batchThrough, a 7-day
- * DAY courseEngagement and userSegment lookups. Prints req/s, p50/p99 latency, the serving
+ * DAY courseEngagement and userSegment lookups of every user with a segment, in a shuffled order
+ * (`BENCH_USERS` sets the population). `BENCH_ONLY=a,b` runs the scenarios whose names contain a or b;
+ * `BENCH_PROFILE_DIR=dir` writes a V8 CPU profile of the server per scenario. Prints req/s, p50/p99 latency, the serving
  * process's peak RSS and each query's throughput as a ratio of the reference's. Scenarios are
  * interleaved in rounds and medians reported, so load from other processes skews them alike.
  */
@@ -34,8 +36,10 @@ export interface ServeBenchOptions {
   durationSec?: number;
   /** Rounds through all scenarios; default 3. */
   rounds?: number;
-  /** Generated events per second of event time; default 0.1 (about 60 000 over 7 days). */
+  /** Generated events per second of event time; default 0.1. */
   rate?: number;
+  /** Users in the generated population, all of them looked up by userSegment; default 100 000. */
+  users?: number;
   /** Only the scenarios whose name contains one of these (the reference always runs). */
   only?: string[];
   /** Write a V8 CPU profile of the server per scenario to `<dir>/<n>.cpuprofile` (a pass before the rounds). */
@@ -240,7 +244,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
     log.info("generating and publishing 7 days", { rate: options.rate ?? 0.1 });
     const records = withOffsets(generate({
       seed: 42,
-      users: 2000,
+      users: options.users ?? 100_000,
       courses: 20,
       startMs: start,
       endMs: end,
@@ -261,6 +265,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
     stopStatus = keepStatusLive(client, cfg, end);
     log.info("data ready", {
       records: records.length,
+      users: ref.userIds().length,
       realtimeRows: rows,
       batchThrough: new Date(B),
     });
@@ -289,7 +294,13 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
 
     const iso = (t: number) => new Date(t).toISOString();
     const course = [...new Set(ref.sets.batch.map((e) => e.courseId).filter(Boolean))][0];
-    const users = ref.userIds().slice(0, 200);
+    // Every user with events, in a fixed pseudo-random order (no locality between lookups).
+    const users = ref.userIds();
+    for (let i = users.length - 1, x = 42; i > 0; i--) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const j = x % (i + 1);
+      [users[i], users[j]] = [users[j], users[i]];
+    }
     const weekEnd = floorHour(now) + HOUR_MS;
     const all: { name: string; body: (i: number) => string }[] = [
       { name: "reference { __typename }", body: () => JSON.stringify({ query: "{ __typename }" }) },
@@ -412,6 +423,7 @@ if (import.meta.main) {
     connections: Number(Deno.env.get("BENCH_CONNECTIONS") ?? 16),
     durationSec: Number(Deno.env.get("BENCH_DURATION_SEC") ?? 15),
     rounds: Number(Deno.env.get("BENCH_ROUNDS") ?? 3),
+    users: Number(Deno.env.get("BENCH_USERS") ?? 100_000),
     only: Deno.env.get("BENCH_ONLY")?.split(","),
     profileDir: Deno.env.get("BENCH_PROFILE_DIR"),
   });

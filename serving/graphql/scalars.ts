@@ -152,14 +152,29 @@ function isoText(ms: number): string {
   return text;
 }
 
+/** Recently parsed DateTime texts: clients repeat the same `from`/`to` in many requests. */
+const parsedTexts = new Map<string, number>();
+
+/** {@link parseDateTime}, remembered for the last few thousand valid texts. */
+function parseDateTimeCached(value: unknown): number {
+  if (typeof value === "string") {
+    const hit = parsedTexts.get(value);
+    if (hit !== undefined) return hit;
+  }
+  const ms = parseDateTime(value);
+  if (parsedTexts.size >= 4096) parsedTexts.clear();
+  parsedTexts.set(value as string, ms);
+  return ms;
+}
+
 /** `DateTime`: RFC 3339 in, `YYYY-MM-DDTHH:MM:SS.sssZ` out; epoch ms inside. */
 export const DateTimeScalar = new GraphQLScalarType<number, string>({
   name: "DateTime",
   description: "RFC 3339 date-time with offset; answered in UTC",
   specifiedByURL: "https://www.rfc-editor.org/rfc/rfc3339",
   serialize: (value) => isoText(toEpoch(value, "DateTime")),
-  parseValue: (value) => forVariables(parseDateTime, value),
-  parseLiteral: (node) => parseDateTime(literal(node, "DateTime")),
+  parseValue: (value) => forVariables(parseDateTimeCached, value),
+  parseLiteral: (node) => parseDateTimeCached(literal(node, "DateTime")),
 });
 
 /** `Date`: `YYYY-MM-DD`; the epoch ms of its UTC midnight inside. */
