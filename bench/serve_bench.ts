@@ -2,16 +2,19 @@
  * @module
  * `deno task bench serve` (or `deno run -A bench/serve_bench.ts`): load on the serving layer.
  *
- * Builds a real data set — seven days of generated traffic of a 100 000-user population archived and
- * published by the batch layer (Parquet), and the realtime rows after batchThrough (the reference calculator's expected
- * rows, written to Cassandra with a live stream_status) — starts `serving/main.ts` as a child
- * process (production mode, bearer token), and drives it with autocannon at fixed concurrency:
- * a trivial `{ __typename }` reference, a 24-hour HOUR eventCounts crossing batchThrough, a 7-day
- * DAY courseEngagement and userSegment lookups of every user with a segment, in a shuffled order
- * (`BENCH_USERS` sets the population). `BENCH_ONLY=a,b` runs the scenarios whose names contain a or b;
- * `BENCH_PROFILE_DIR=dir` writes a V8 CPU profile of the server per scenario. Prints req/s, p50/p99 latency, the serving
- * process's peak RSS and each query's throughput as a ratio of the reference's. Scenarios are
- * interleaved in rounds and medians reported, so load from other processes skews them alike.
+ * Builds a real data set — seven days of generated traffic of a 100 000-user population, archived
+ * and published by the batch layer (Parquet), and the realtime rows after batchThrough (the
+ * reference calculator's expected rows, written to Cassandra with a live stream_status) — starts
+ * `serving/main.ts` as a child process (production mode, bearer token), and drives it with
+ * autocannon at fixed concurrency: a trivial `{ __typename }` reference, a 24-hour HOUR
+ * eventCounts crossing batchThrough, a 7-day DAY courseEngagement and userSegment lookups of every
+ * user with a segment in a shuffled order. Prints req/s, p50/p99 latency, the serving process's
+ * peak RSS and each query's throughput as a ratio of the reference's. Scenarios are interleaved in
+ * rounds and medians reported, so load from other processes skews them alike.
+ *
+ * Environment: `BENCH_CONNECTIONS` (16), `BENCH_DURATION_SEC` (15 per scenario), `BENCH_ROUNDS`
+ * (3), `BENCH_USERS` (100000), `BENCH_ONLY=a,b` (only scenarios whose names contain a or b),
+ * `BENCH_PROFILE_DIR=dir` (a V8 CPU profile of the server per scenario, via the inspector).
  */
 import autocannon from "autocannon";
 import { Buffer } from "node:buffer";
