@@ -4,6 +4,7 @@
  */
 import type { GraphQLResolveInfo } from "graphql";
 import { appEvent } from "../../shared/events.ts";
+import type { DistinctSketch } from "../../shared/sketch/mod.ts";
 import type { MergeEngine } from "../merge/engine.ts";
 import { ArgumentError } from "../merge/errors.ts";
 import type {
@@ -87,7 +88,17 @@ function base(p: SeriesPoint<unknown>) {
   return { start: p.start, end: p.end, source: p.source };
 }
 
-const distinct = (n: number) => Math.round(n);
+/**
+ * Distinct-count estimates by sketch. Answer figures are never changed once answered (and the
+ * merge engine shares them between answers), so a dense sketch's estimate is computed once.
+ */
+const estimates = new WeakMap<DistinctSketch, number>();
+
+function distinct(sketch: DistinctSketch): number {
+  let n = estimates.get(sketch);
+  if (n === undefined) estimates.set(sketch, n = Math.round(sketch.estimate()));
+  return n;
+}
 
 function coursePoint(p: SeriesPoint<CourseFigures>) {
   const f = p.figures;
@@ -96,7 +107,7 @@ function coursePoint(p: SeriesPoint<CourseFigures>) {
     enrollments: f.enrollments,
     unenrollments: f.unenrollments,
     completions: f.completions,
-    activeUsers: distinct(f.activeUsers.estimate()),
+    activeUsers: distinct(f.activeUsers),
   };
 }
 
@@ -107,7 +118,7 @@ function videoPoint(p: SeriesPoint<VideoFigures>) {
     plays: f.plays,
     completes: f.completes,
     watchSeconds: f.watchSeconds,
-    uniqueViewers: distinct(f.uniqueViewers.estimate()),
+    uniqueViewers: distinct(f.uniqueViewers),
   };
 }
 
