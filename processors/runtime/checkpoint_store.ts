@@ -97,9 +97,16 @@ export class CassandraCheckpointStore implements CheckpointStore {
         now,
       ],
     }));
-    // One Cassandra partition (the group): a single unlogged batch per chunk.
+    // One Cassandra partition (the group): an unlogged batch per chunk, chunks concurrently (the
+    // entries of one call are distinct rows; calls are made one after the other).
+    const chunks = [];
     for (let i = 0; i < queries.length; i += 50) {
-      await this.#client.batch(queries.slice(i, i + 50), { prepare: true, logged: false });
+      chunks.push(
+        this.#client.batch(queries.slice(i, i + 50), { prepare: true, logged: false }),
+      );
     }
+    const results = await Promise.allSettled(chunks);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 }

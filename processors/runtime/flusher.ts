@@ -73,6 +73,10 @@ export class Flusher {
   #tail: Promise<void> = Promise.resolve();
   #last: FlushJob | undefined;
   #queued = 0;
+  /** Flushes whose rows are still being written. */
+  #writing = 0;
+  /** Resolved (and replaced) whenever a flush's rows are written or a flush is stored. */
+  #progress = Promise.withResolvers<void>();
   #maxInFlight: number;
 
   constructor(options: FlusherOptions) {
@@ -90,9 +94,12 @@ export class Flusher {
     return this.#queued;
   }
 
-  /** Whether another flush may start now (fewer than `maxInFlight` are queued). */
+  /**
+   * Whether another flush may start now: fewer than `maxInFlight` are writing rows (flushes whose
+   * rows are written and whose checkpoints wait for an earlier flush do not count).
+   */
   get canStart(): boolean {
-    return this.#queued < this.#maxInFlight;
+    return this.#writing < this.#maxInFlight;
   }
 
   /**
@@ -103,16 +110,21 @@ export class Flusher {
   async start(deadline: number): Promise<{ done: Promise<void> }> {
     const job = await this.#snapshot();
     this.#queued++;
+    this.#writing++;
     this.lastStartAt = this.#o.now();
     if (this.#last) this.#last.next = job;
     this.#last = job;
-    const written = this.#write(job, deadline);
+    const written = this.#write(job, deadline).finally(() => {
+      this.#writing--;
+      this.#signal();
+    });
     const prev = this.#tail;
     const done = Promise.all([written, prev]).then(() => this.#store(job, deadline)).finally(
       () => {
         this.#queued--;
         if (this.#last === job) this.#last = undefined;
         job.next = undefined;
+        this.#signal();
       },
     );
     this.#tail = done;
@@ -121,20 +133,25 @@ export class Flusher {
     return { done };
   }
 
+  #signal(): void {
+    this.#progress.resolve();
+    this.#progress = Promise.withResolvers<void>();
+  }
+
   /**
-   * Waits until fewer than `below` flushes are queued (default: none), calling `heartbeat` every
-   * 2 s; gives up (false) as soon as `abort()` says so.
+   * Waits until no flush is queued (or, with `slot`, until another flush may start), calling
+   * `heartbeat` every 2 s; gives up (false) as soon as `abort()` says so.
    */
   async waitIdle(
     heartbeat?: () => Promise<void>,
     abort: () => boolean = () => false,
-    below = 1,
+    slot = false,
   ): Promise<boolean> {
     const now = this.#o.now;
     let beat = now();
-    while (this.#queued >= below) {
+    while (slot ? !this.canStart : this.#queued > 0) {
       if (abort()) return false;
-      await Promise.race([this.#tail.catch(() => {}), sleep(250)]);
+      await Promise.race([this.#progress.promise, sleep(250)]);
       if (heartbeat && now() - beat >= 2_000) {
         beat = now();
         await heartbeat().catch(() => {});
@@ -208,6 +225,8 @@ export class Flusher {
     this.#o.metrics.rowsWritten.inc({}, rows);
     this.#o.stats.rowsWritten += rows;
     job.written = true;
+    job.prepared = []; // the rows are no longer needed; the checkpoints may wait a while
+    job.epoch = [];
   }
 
   /**

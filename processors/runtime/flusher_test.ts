@@ -132,3 +132,28 @@ Deno.test("a flush that failed for good fails every later flush and stores nothi
   await rejects(second.done, /down/);
   assertEquals(stored, []);
 });
+
+Deno.test("a written flush waiting for earlier checkpoints does not hold a write slot", async () => {
+  const { worker, flusher } = setup(1);
+  const slow = Promise.withResolvers<void>();
+  worker.write = () => slow.promise;
+  const a = await flusher.start(Infinity);
+  assertEquals(flusher.canStart, false);
+  slow.resolve();
+  await a.done;
+  const stalled = Promise.withResolvers<void>();
+  let stores = 0;
+  const realStore = flusher.retry.bind(flusher);
+  flusher.retry = (stage, fn, deadline) =>
+    stage === "store checkpoints" && stores++ === 0
+      ? stalled.promise.then(() => realStore(stage, fn, deadline))
+      : realStore(stage, fn, deadline);
+  worker.position = 10;
+  worker.write = () => Promise.resolve();
+  const b = await flusher.start(Infinity);
+  await new Promise((r) => setTimeout(r, 10));
+  // b's rows are written; its checkpoints are stuck, yet another flush may start.
+  assertEquals([flusher.queued, flusher.canStart], [1, true]);
+  stalled.resolve();
+  await b.done;
+});

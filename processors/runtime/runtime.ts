@@ -64,9 +64,9 @@ export interface StreamRuntimeOptions {
    */
   sessionTimeoutMs?: number;
   /**
-   * Flushes writing their rows at once at most (checkpoints are still stored in flush order);
-   * default 4. Past it, the flush timer skips a beat and a partition over `MAX_EVENTS_PER_BATCH`
-   * pending events waits.
+   * Flushes writing their rows at once at most (checkpoints are still stored in flush order, and
+   * written flushes waiting for them do not count); default 4. Past it, the flush timer skips a
+   * beat and a partition over `MAX_EVENTS_PER_BATCH` pending events waits.
    */
   maxFlushesInFlight?: number;
 }
@@ -495,7 +495,7 @@ export class StreamRuntime {
           this.#stats.handleMs += performance.now() - t;
           // Backpressure: a bounded number of flushes in flight; keep the group membership meanwhile.
           const stop = () => !isRunning() || isStale() || this.#stopping;
-          if (!(await this.#flusher.waitIdle(heartbeat, stop, this.#maxFlushesInFlight))) {
+          if (!(await this.#flusher.waitIdle(heartbeat, stop, true))) {
             t = performance.now();
             break;
           }
