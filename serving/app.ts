@@ -38,6 +38,41 @@ export interface ServingAppOptions {
   routes?: readonly Hono<ServingEnv>[];
 }
 
+/** Largest GraphQL request body in bytes (Yoga's default limit). */
+export const MAX_REQUEST_BODY_BYTES = 25_000_000;
+
+const CONTENT_LENGTH = /^\d+$/;
+
+/**
+ * The request body as bytes, read at most `max` bytes; "too large" beyond that. Read here so
+ * Yoga parses a buffer instead of piping the stream through two more streams per request.
+ */
+async function readBody(
+  raw: Request,
+  max: number,
+): Promise<Uint8Array<ArrayBuffer> | null | "too large"> {
+  if (!raw.body) return null;
+  const length = raw.headers.get("content-length");
+  if (length !== null && CONTENT_LENGTH.test(length) && !raw.headers.has("transfer-encoding")) {
+    if (Number(length) > max) return "too large";
+    return new Uint8Array(await raw.arrayBuffer());
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of raw.body) {
+    size += chunk.byteLength;
+    if (size > max) return "too large";
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
 /** The app and its Yoga instance. */
 export interface ServingApp {
   app: Hono<ServingEnv>;
@@ -55,6 +90,7 @@ export function createServingApp(options: ServingAppOptions): ServingApp {
     mode: config.mode,
     logger,
     ...options.graphql,
+    maxRequestBodySize: false, // limited here, before Yoga (readBody)
   });
   const app = new Hono<ServingEnv>();
 
@@ -91,13 +127,20 @@ export function createServingApp(options: ServingAppOptions): ServingApp {
     // A new Request rather than `new Request(raw, …)`, which would read raw.signal and make
     // Deno.serve print a plain-text "legacy abort" warning into the JSON log stream.
     const raw = c.req.raw;
+    const body = await readBody(raw, MAX_REQUEST_BODY_BYTES);
+    if (body === "too large") {
+      return c.json({
+        errors: [{
+          message: "Request body too large",
+          extensions: { code: "REQUEST_ENTITY_TOO_LARGE" },
+        }],
+      }, 413);
+    }
     const request = new Request(raw.url, {
       method: raw.method,
       headers: raw.headers,
-      body: raw.body,
+      body,
       signal,
-      // @ts-ignore: `duplex` is required for a streamed body but missing from the DOM typings
-      duplex: "half",
     });
     try {
       return await yoga.fetch(request, { requestInfo: c.get("requestInfo") });

@@ -41,6 +41,11 @@ export interface GraphQLOptions {
   endpoint?: string;
   /** Schema additions (e.g. serving/ext): SDL using `extend type Query`, and their resolvers. */
   extensions?: readonly SchemaExtension[];
+  /**
+   * Largest request body Yoga reads, in bytes; default Yoga's 25 000 000. False when the caller
+   * has read and limited the body already (the HTTP app does).
+   */
+  maxRequestBodySize?: number | false;
 }
 
 /** SDL and resolvers merged into the §4 schema. */
@@ -78,6 +83,9 @@ export function createGraphQL(options: GraphQLOptions): ServingYoga {
     renderGraphiQL: async (opts) =>
       (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(opts),
     landingPage: false,
+    ...(options.maxRequestBodySize !== undefined
+      ? { maxRequestBodySize: options.maxRequestBodySize }
+      : {}),
     maskedErrors: !dev,
     plugins,
     context: ({ requestInfo }) => createServingContext(options.engine, requestInfo ?? {}),
