@@ -142,7 +142,10 @@ export class CassandraRealtimeStore implements RealtimeStore {
   readonly #staleMs: number;
   readonly #consistency: number;
   readonly #now: () => number;
-  readonly #cache = new Map<string, { at: number; value: Promise<unknown> }>();
+  readonly #cache = new Map<
+    string,
+    { at: number; value: Promise<unknown>; reloading?: boolean }
+  >();
   readonly stats: RealtimeStoreStats = { queries: 0, cacheHits: 0 };
 
   /**
@@ -159,12 +162,27 @@ export class CassandraRealtimeStore implements RealtimeStore {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Answers `key` from the cache when younger than `cacheMs`, else runs `load` (shared in flight). */
+  /**
+   * Answers `key` from the cache when younger than `cacheMs`, else runs `load` (shared in flight).
+   * An answer past half its life is reloaded in the background while it is still served, and
+   * replaced when the reload arrives: a key in steady use is reloaded off the request path, and
+   * no answer is ever older than `cacheMs` (its age counts from when its query was sent).
+   */
   #cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = this.#now();
     const hit = this.#cache.get(key);
     if (hit && now - hit.at < this.#cacheMs) {
       this.stats.cacheHits++;
+      if (!hit.reloading && now - hit.at >= this.#cacheMs / 2) {
+        hit.reloading = true;
+        const value = load();
+        value.then(
+          () => {
+            if (this.#cache.get(key) === hit) this.#cache.set(key, { at: now, value });
+          },
+          () => hit.reloading = false,
+        );
+      }
       return hit.value as Promise<T>;
     }
     const value = load();
