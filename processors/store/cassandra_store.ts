@@ -136,7 +136,7 @@ export class CassandraViewStore implements ViewStore {
    * (e.g. one `user_id`) have the same token, so such a batch still goes to one replica set and is
    * applied there without coordinator fan-out.
    */
-  #plan(rows: readonly RowWrite[]): Query[][] {
+  #plan(rows: readonly RowWrite[]): RowWrite[][] {
     const byKey = new Map<string, RowWrite[]>();
     for (const r of rows) {
       const pk = r.table.partitionKey;
@@ -147,9 +147,9 @@ export class CassandraViewStore implements ViewStore {
       if (g) g.push(r);
       else byKey.set(k, [r]);
     }
-    const requests: Query[][] = [];
+    const requests: RowWrite[][] = [];
     for (const group of byKey.values()) {
-      let batch: Query[] = [];
+      let batch: RowWrite[] = [];
       let bytes = 0;
       for (const r of group) {
         const size = approxBytes(r.values);
@@ -161,7 +161,7 @@ export class CassandraViewStore implements ViewStore {
           batch = [];
           bytes = 0;
         }
-        batch.push(this.#query(r));
+        batch.push(r);
         bytes += size;
       }
       if (batch.length > 0) requests.push(batch);
@@ -197,10 +197,13 @@ export class CassandraViewStore implements ViewStore {
       await this.#slot();
       try {
         if (failure !== undefined) return;
+        // Parameters are built once the request has a slot, so rows waiting in a long queue (several
+        // flushes in flight) are not held twice.
         if (req.length === 1) {
-          await client.execute(req[0].query, req[0].params, { prepare: true });
+          const q = this.#query(req[0]);
+          await client.execute(q.query, q.params, { prepare: true });
         } else {
-          await client.batch(req, { prepare: true, logged: false });
+          await client.batch(req.map((r) => this.#query(r)), { prepare: true, logged: false });
         }
       } catch (e) {
         failure ??= e;
