@@ -116,6 +116,12 @@ interface Combined<F> {
   total: F;
 }
 
+/** A node of the memo of {@link Combined} results, keyed by the list of parts objects. */
+interface PartsNode {
+  next: WeakMap<object, PartsNode>;
+  results: Map<number, Combined<unknown>>;
+}
+
 /** The memo key of a series without parts (all gap). */
 const NO_PARTS = {};
 
@@ -144,7 +150,7 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     maxWeight: options.batchAnswerCacheSize ?? 512,
   });
   /** Buckets and totals of series, by their parts objects (nested) and bucket count. */
-  const combined = new WeakMap<object, unknown>();
+  const combined: PartsNode = { next: new WeakMap(), results: new Map() };
   /** Realtime parts per bucket, by the rows object they were summed from. */
   const rtParts = new WeakMap<object, Map<string, BucketParts<unknown>>>();
 
@@ -296,16 +302,14 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     parts: readonly BucketParts<F>[],
     count: number,
   ): Combined<F> {
-    // deno-lint-ignore no-explicit-any
-    let level: WeakMap<object, any> = combined;
-    for (let k = 0; k < parts.length - 1; k++) {
-      let nextLevel = level.get(parts[k]);
-      if (!nextLevel) level.set(parts[k], nextLevel = new WeakMap());
-      level = nextLevel;
+    // One trie node per parts prefix; its results are those of exactly that list of parts.
+    let node = combined;
+    for (const part of parts.length > 0 ? parts : [NO_PARTS]) {
+      let next = node.next.get(part);
+      if (!next) node.next.set(part, next = { next: new WeakMap(), results: new Map() });
+      node = next;
     }
-    const last: object = parts.length > 0 ? parts[parts.length - 1] : NO_PARTS;
-    let byCount = level.get(last) as Map<number, Combined<F>> | undefined;
-    const hit = byCount?.get(count);
+    const hit = node.results.get(count) as Combined<F> | undefined;
     if (hit) return hit;
     const buckets: (F | undefined)[] = new Array(count);
     const owned = new Uint8Array(count);
@@ -323,9 +327,8 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     const total = ops.zero();
     for (let i = 0; i < count; i++) ops.addInto(total, buckets[i] ??= ops.zero());
     const out = { buckets: buckets as F[], total };
-    if (!byCount) level.set(last, byCount = new Map());
-    if (byCount.size >= 16) byCount.clear();
-    byCount.set(count, out);
+    if (node.results.size >= 16) node.results.clear();
+    node.results.set(count, out);
     return out;
   }
 

@@ -459,3 +459,36 @@ Deno.test("an unreachable realtime store leaves batch answers with the rest list
   assert.deepStrictEqual(a.provenance.realtimeWatermark, null);
   assert.equal(errors.length, 1);
 });
+
+Deno.test("figures are summed once per reused realtime read and shared parts are never changed", async () => {
+  const { batch, realtime, engine } = setup(H(20));
+  batch.publish(H(0), H(10));
+  for (let h = 0; h < 10; h++) batch.add("courseEngagement", "c1", H(h), course(1, [`u${h}`]));
+  realtime.put("courseEngagement", "c1", H(10, 5), 0, course(2, ["u1", "x"]));
+  // A store that reuses its answer (as the Cassandra store does within REALTIME_CACHE_MS).
+  const minutes = realtime.minutes.bind(realtime);
+  let reused: ReturnType<typeof minutes> | undefined;
+  realtime.minutes =
+    ((...args: Parameters<typeof minutes>) =>
+      reused ??= minutes(...args)) as typeof realtime.minutes;
+  const ask = (granularity: "DAY" | "HOUR") =>
+    engine.series("courseEngagement", { courseId: "c1" }, {
+      from: DAY0,
+      to: DAY0 + DAY_MS,
+      granularity,
+    });
+  const a = await ask("DAY"), b = await ask("DAY");
+  assert.equal(b.points[0].figures, a.points[0].figures, "the same sums, not summed again");
+  assert.equal(a.points[0].figures.enrollments, 12);
+  assert.equal(a.points[0].figures.activeUsers.estimate(), 11);
+  // The MIXED day merged copies: the batch and realtime parts an HOUR series shares are intact.
+  const hours = await ask("HOUR");
+  assert.deepStrictEqual(
+    hours.points.slice(9, 11).map((p) => [p.figures.enrollments, p.figures.activeUsers.estimate()]),
+    [[1, 1], [2, 2]],
+  );
+  // A new read (the reuse has expired) is summed afresh.
+  realtime.put("courseEngagement", "c1", H(10, 6), 0, course(5));
+  reused = undefined;
+  assert.equal((await ask("DAY")).points[0].figures.enrollments, 17);
+});
