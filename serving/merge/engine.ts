@@ -258,9 +258,11 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     // REALTIME_CACHE_MS). Buckets answered by one layer use its part as it is.
     const reads: Promise<BucketParts<ViewFigures[V]>>[] = [];
     const batchHours: number[] = [];
+    let batchSpans = "";
     for (const s of segments) {
       if (s.layer === "batch") {
         for (let h = s.start; h < s.end; h += HOUR_MS) batchHours.push(h);
+        batchSpans += `${s.start}-${s.end},`;
       } else if (s.layer === "realtime") {
         const lo = floorTo(s.start, MINUTE_MS), hi = ceilTo(s.end, MINUTE_MS);
         reads.push(
@@ -270,7 +272,9 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
         );
       }
     }
-    if (batchHours.length > 0) reads.push(batchBuckets(view, key, batchHours, ctx, first, size));
+    if (batchHours.length > 0) {
+      reads.push(batchBuckets(view, key, batchHours, batchSpans, ctx, first, size));
+    }
     const { buckets, total: totalFigures } = combine(ops, await Promise.all(reads), count);
 
     const points: SeriesPoint<ViewFigures[V]>[] = new Array(count);
@@ -364,22 +368,21 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
 
   /**
    * The batch hours summed per bucket. Immutable for a snapshot version, so kept per version,
-   * view, key and bucket grid in `batchAnswers`; and for buckets of several hours (DAY) each
+   * view, key, bucket grid and batch segments (`spans`) in `batchAnswers`; and for buckets of several hours (DAY) each
    * bucket's sum is also kept in `batchParts`, so other ranges over the same days reuse it.
    */
   async function batchBuckets<V extends SeriesView>(
     view: V,
     key: ViewKeys[V],
     hours: readonly number[],
+    spans: string,
     ctx: AnswerContext,
     first: number,
     size: number,
   ): Promise<BucketParts<ViewFigures[V]>> {
     const ops = FIGURES[view] as FigureOps<ViewFigures[V]>;
     const keyText = JSON.stringify(key);
-    const answerKey = `${ctx.snapshot.version}|${view}|${keyText}|${first}|${size}|${hours[0]}|${
-      hours[hours.length - 1]
-    }|${hours.length}`;
+    const answerKey = `${ctx.snapshot.version}|${view}|${keyText}|${first}|${size}|${spans}`;
     const cached = batchAnswers.get(answerKey) as
       | Promise<BucketParts<ViewFigures[V]>>
       | undefined;
