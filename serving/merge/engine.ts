@@ -368,8 +368,9 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
 
   /**
    * The batch hours summed per bucket. Immutable for a snapshot version, so kept per version,
-   * view, key, bucket grid and batch segments (`spans`) in `batchAnswers`; and for buckets of several hours (DAY) each
-   * bucket's sum is also kept in `batchParts`, so other ranges over the same days reuse it.
+   * view, key, bucket grid and batch segments (`spans`) in `batchAnswers`; and for buckets of
+   * several hours (DAY) each bucket's sum is also kept in `batchParts`, so other ranges over the
+   * same days reuse it.
    */
   async function batchBuckets<V extends SeriesView>(
     view: V,
