@@ -45,7 +45,10 @@ export interface ServeBenchOptions {
   users?: number;
   /** Only the scenarios whose name contains one of these (the reference always runs). */
   only?: string[];
-  /** Write a V8 CPU profile of the server per scenario to `<dir>/<n>.cpuprofile` (a pass before the rounds). */
+  /**
+   * Writes a V8 CPU profile of the server per scenario to `<dir>/<n>.cpuprofile`, in a pass before
+   * the rounds.
+   */
   profileDir?: string;
 }
 
