@@ -184,25 +184,19 @@ async function runDay(
         ms: performance.now() - t0,
       };
     }
-    const dates = new Set<string>();
+    const dateSet = new Set<string>();
     for (const v of views) {
       const [from, to] = v.reads(ctx);
-      for (const d of datesAround(date, from, to)) dates.add(d);
+      for (const d of datesAround(date, from, to)) dateSet.add(d);
     }
+    const dates = [...dateSet].sort();
     for (const c of conns) {
       await c.run("SET TimeZone = 'UTC'");
       registerSketchFunctions(c);
     }
     const tl = performance.now();
-    const load = await loadEvents(conns, cfg.dataDir, {
-      dates: [...dates].sort(),
-      topics: cfg.topics,
-    });
-    log?.info("events loaded", {
-      ...load,
-      dates: [...dates].sort(),
-      ms: Math.round(performance.now() - tl),
-    });
+    const load = await loadEvents(conns, cfg.dataDir, { dates, topics: cfg.topics });
+    log?.info("events loaded", { ...load, dates, ms: Math.round(performance.now() - tl) });
     await conn.run(
       `CREATE OR REPLACE VIEW d_ev AS SELECT * FROM ev
        WHERE date = ${lit(date)} AND ${hoursIn(ctx)} AND tk IS NOT NULL`,

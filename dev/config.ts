@@ -5,7 +5,6 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "../shared/config.ts";
-import { ENRICHED_TOPIC } from "../infra/topics.ts";
 
 /** Everything `deno task dev` needs besides the platform configuration. */
 export interface ResolvedDevConfig {
@@ -23,8 +22,6 @@ export interface ResolvedDevConfig {
   courses: number;
   /** `EDU_SERVERS=external`: use the servers the environment points to, start none. */
   externalServers: boolean;
-  /** `TOPIC_ENRICHED` (default `enriched_events`): the data_enrichment job's output topic. */
-  enrichedTopic: string;
   /** `DEV_LOG_DIR` (default `<repo>/.state/dev/logs`): the children's log files. */
   logDir: string;
   /** `ORCH_HEALTH_PORT` (default 9998): the orchestrator's `/health`, checked before start. */
@@ -93,7 +90,6 @@ export function resolveDevConfig(env: Env, args: readonly string[]): ResolvedDev
     users: num(env, "DEV_USERS", 2000, 1, 1_000_000),
     courses: num(env, "DEV_COURSES", 20, 1, 999),
     externalServers: env.EDU_SERVERS === "external",
-    enrichedTopic: env.TOPIC_ENRICHED?.trim() || ENRICHED_TOPIC,
     logDir: env.DEV_LOG_DIR?.trim() || `${REPO}/.state/dev/logs`,
     orchestratorPort: num(env, "ORCH_HEALTH_PORT", 9998, 0, 65535),
     reset: values.reset === true,

@@ -261,7 +261,7 @@ async function main(): Promise<number> {
     check(run);
     if (dev.reset) await reset(run);
     const t1 = Date.now();
-    await ensureTopics(cfg, { enrichedTopic: dev.enrichedTopic });
+    await ensureTopics(cfg, { enrichedTopic: cfg.enrichedTopic });
     await schemaUpToDate(cfg);
     const schema = await applySchema(cfg);
     out.done(

@@ -58,7 +58,7 @@ export async function reset(run: Run): Promise<void> {
   await admin.connect();
   try {
     const present = new Set(await admin.listTopics());
-    const topics = platformTopics(cfg, run.dev.enrichedTopic).filter((t) => present.has(t));
+    const topics = platformTopics(cfg, cfg.enrichedTopic).filter((t) => present.has(t));
     if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
     await admin.deleteGroups([cfg.consumerGroup]).catch(() => {});
   } finally {

@@ -138,34 +138,24 @@ function toEpoch(value: unknown, name: string): number {
   throw new TypeError(`${name} cannot serialize ${describe(value)}`);
 }
 
+/** `cache`'s value for `key`, else `compute(key)` remembered (the cache emptied at 4096 entries). */
+function remembered<K, V>(cache: Map<K, V>, key: K, compute: (key: K) => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = compute(key);
+    if (cache.size >= 4096) cache.clear();
+    cache.set(key, value);
+  }
+  return value;
+}
+
 /** Recently formatted instants: series repeat the same bucket bounds in every answer. */
 const isoTexts = new Map<number, string>();
+const isoText = (ms: number) => remembered(isoTexts, ms, (t) => new Date(t).toISOString());
 
-/** `new Date(ms).toISOString()`, remembered for the last few thousand instants. */
-function isoText(ms: number): string {
-  let text = isoTexts.get(ms);
-  if (text === undefined) {
-    text = new Date(ms).toISOString();
-    if (isoTexts.size >= 4096) isoTexts.clear();
-    isoTexts.set(ms, text);
-  }
-  return text;
-}
-
-/** Recently parsed DateTime texts: clients repeat the same `from`/`to` in many requests. */
-const parsedTexts = new Map<string, number>();
-
-/** {@link parseDateTime}, remembered for the last few thousand valid texts. */
-function parseDateTimeCached(value: unknown): number {
-  if (typeof value === "string") {
-    const hit = parsedTexts.get(value);
-    if (hit !== undefined) return hit;
-  }
-  const ms = parseDateTime(value);
-  if (parsedTexts.size >= 4096) parsedTexts.clear();
-  parsedTexts.set(value as string, ms);
-  return ms;
-}
+/** Recently parsed DateTime texts (valid ones): clients repeat the same `from`/`to` often. */
+const parsedTexts = new Map<unknown, number>();
+const parseDateTimeCached = (value: unknown) => remembered(parsedTexts, value, parseDateTime);
 
 /** `DateTime`: RFC 3339 in, `YYYY-MM-DDTHH:MM:SS.sssZ` out; epoch ms inside. */
 export const DateTimeScalar = new GraphQLScalarType<number, string>({

@@ -257,13 +257,10 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     // realtime store returned (the same object while its answer is reused, at most
     // REALTIME_CACHE_MS). Buckets answered by one layer use its part as it is.
     const reads: Promise<BucketParts<ViewFigures[V]>>[] = [];
-    const batchHours: number[] = [];
-    let batchSpans = "";
+    const batchSegments: Segment[] = [];
     for (const s of segments) {
-      if (s.layer === "batch") {
-        for (let h = s.start; h < s.end; h += HOUR_MS) batchHours.push(h);
-        batchSpans += `${s.start}-${s.end},`;
-      } else if (s.layer === "realtime") {
+      if (s.layer === "batch") batchSegments.push(s);
+      else if (s.layer === "realtime") {
         const lo = floorTo(s.start, MINUTE_MS), hi = ceilTo(s.end, MINUTE_MS);
         reads.push(
           options.realtime.minutes(view, key, lo, hi).then((rows) =>
@@ -272,8 +269,8 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
         );
       }
     }
-    if (batchHours.length > 0) {
-      reads.push(batchBuckets(view, key, batchHours, batchSpans, ctx, first, size));
+    if (batchSegments.length > 0) {
+      reads.push(batchBuckets(view, key, batchSegments, ctx, first, size));
     }
     const { buckets, total: totalFigures } = combine(ops, await Promise.all(reads), count);
 
@@ -367,22 +364,22 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
   }
 
   /**
-   * The batch hours summed per bucket. Immutable for a snapshot version, so kept per version,
-   * view, key, bucket grid and batch segments (`spans`) in `batchAnswers`; and for buckets of
-   * several hours (DAY) each bucket's sum is also kept in `batchParts`, so other ranges over the
-   * same days reuse it.
+   * The hours of the batch segments summed per bucket. Immutable for a snapshot version, so kept
+   * per version, view, key, bucket grid and batch segments in `batchAnswers` (the hours are listed
+   * only when that misses); and for buckets of several hours (DAY) each bucket's sum is also kept
+   * in `batchParts`, so other ranges over the same days reuse it.
    */
   async function batchBuckets<V extends SeriesView>(
     view: V,
     key: ViewKeys[V],
-    hours: readonly number[],
-    spans: string,
+    segments: readonly Interval[],
     ctx: AnswerContext,
     first: number,
     size: number,
   ): Promise<BucketParts<ViewFigures[V]>> {
     const ops = FIGURES[view] as FigureOps<ViewFigures[V]>;
     const keyText = JSON.stringify(key);
+    const spans = segments.map((s) => `${s.start}-${s.end},`).join("");
     const answerKey = `${ctx.snapshot.version}|${view}|${keyText}|${first}|${size}|${spans}`;
     const cached = batchAnswers.get(answerKey) as
       | Promise<BucketParts<ViewFigures[V]>>
@@ -390,11 +387,13 @@ export function createMergeEngine(options: MergeEngineOptions): MergeEngine {
     if (cached) return await cached;
     const loading = (async () => {
       const byBucket = new Map<number, number[]>();
-      for (const h of hours) {
-        const i = Math.floor((h - first) / size);
-        let list = byBucket.get(i);
-        if (!list) byBucket.set(i, list = []);
-        list.push(h);
+      for (const s of segments) {
+        for (let h = s.start; h < s.end; h += HOUR_MS) {
+          const i = Math.floor((h - first) / size);
+          let list = byBucket.get(i);
+          if (!list) byBucket.set(i, list = []);
+          list.push(h);
+        }
       }
       const memoKey = (list: number[]) =>
         `${ctx.snapshot.version}|${view}|${keyText}|${list[0]}|${list.length}`;
