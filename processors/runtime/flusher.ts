@@ -272,12 +272,9 @@ export class Flusher {
    */
   #supersededBy(job: FlushJob, next: FlushJob | undefined): boolean {
     if (!next || !next.written || job.checkpoints.length === 0) return false;
-    const covered = new Set<string>();
-    for (const e of next.checkpoints) {
-      covered.add(`${e.worker.topicName}\u0000${e.worker.partition}\u0000${e.job}`);
-    }
-    return job.checkpoints.every((e) =>
-      covered.has(`${e.worker.topicName}\u0000${e.worker.partition}\u0000${e.job}`)
-    );
+    const key = (e: FlushJob["checkpoints"][number]) =>
+      `${e.worker.topicName}\u0000${e.worker.partition}\u0000${e.job}`;
+    const covered = new Set(next.checkpoints.map(key));
+    return job.checkpoints.every((e) => covered.has(key(e)));
   }
 }

@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer";
 import { type Client, types } from "cassandra-driver";
 import type { LateHour } from "../operators/late_counter.ts";
 import { columnsOf, keyLength, LATE_EVENTS, type TableSpec } from "./tables.ts";
+import { SameTickBatcher } from "./same_tick.ts";
 import type { RowWrite, ViewStore } from "./view_store.ts";
 
 /** Options of {@link CassandraViewStore}. */
@@ -79,7 +80,7 @@ export class CassandraViewStore implements ViewStore {
   #waiting: (() => void)[] = [];
   #head = 0;
   /** Rows of the write calls made in the current tick. */
-  #queued: { rows: RowWrite[]; done: PromiseWithResolvers<void> } | undefined;
+  #batcher = new SameTickBatcher<RowWrite>((rows) => this.#execute(rows));
 
   /**
    * @param client a client connected to the keyspace of the realtime tables
@@ -176,17 +177,9 @@ export class CassandraViewStore implements ViewStore {
    */
   write(rows: readonly RowWrite[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
-    let q = this.#queued;
-    if (!q) {
-      q = this.#queued = { rows: [], done: Promise.withResolvers<void>() };
-      queueMicrotask(() => {
-        const mine = this.#queued!;
-        this.#queued = undefined;
-        this.#execute(mine.rows).then(mine.done.resolve, mine.done.reject);
-      });
-    }
-    for (const r of rows) q.rows.push(r);
-    return q.done.promise;
+    const b = this.#batcher.batch();
+    for (const r of rows) b.items.push(r);
+    return b.done;
   }
 
   async #execute(rows: readonly RowWrite[]): Promise<void> {

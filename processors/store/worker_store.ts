@@ -8,6 +8,7 @@
 import type { CassandraClientConfig } from "../../shared/cassandra.ts";
 import type { LateHour } from "../operators/late_counter.ts";
 import type { CassandraViewStoreOptions } from "./cassandra_store.ts";
+import { SameTickBatcher } from "./same_tick.ts";
 import type { RowWrite, ViewStore } from "./view_store.ts";
 
 /** A row on the wire: table name, delete?, values, write timestamp. */
@@ -38,7 +39,10 @@ export class WorkerViewStore implements ViewStore {
   #worker: Worker | undefined;
   #nextId = 1;
   #pending = new Map<number, PromiseWithResolvers<void>>();
-  #queued: { rows: WireRow[]; done: PromiseWithResolvers<void> } | undefined;
+  /** Rows of the write calls made in the current tick. */
+  #batcher = new SameTickBatcher<WireRow>((rows) =>
+    this.#send({ type: "write", id: this.#nextId++, rows })
+  );
 
   /**
    * @param cassandra where the worker's client connects (keyspace of the realtime tables)
@@ -102,20 +106,9 @@ export class WorkerViewStore implements ViewStore {
 
   write(rows: readonly RowWrite[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
-    let q = this.#queued;
-    if (!q) {
-      q = this.#queued = { rows: [], done: Promise.withResolvers<void>() };
-      queueMicrotask(() => {
-        const mine = this.#queued!;
-        this.#queued = undefined;
-        this.#send({ type: "write", id: this.#nextId++, rows: mine.rows }).then(
-          mine.done.resolve,
-          mine.done.reject,
-        );
-      });
-    }
-    for (const r of rows) q.rows.push([r.table.name, r.op === "delete", r.values, r.version]);
-    return q.done.promise;
+    const b = this.#batcher.batch();
+    for (const r of rows) b.items.push([r.table.name, r.op === "delete", r.values, r.version]);
+    return b.done;
   }
 
   lateCounts(view: string, topic: string, kpart: number): Promise<LateHour[]> {
