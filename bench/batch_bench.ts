@@ -16,6 +16,7 @@
 import { generate } from "../generator/mod.ts";
 import { resolveConfig } from "../shared/config.ts";
 import { createArchiveFixture } from "../batch/archive_fixture.ts";
+import { cpuSeconds, peakRssBytes } from "../infra/local/process.ts";
 import { listArchiveFiles } from "../shared/archive.ts";
 import { DAY_MS, parseIsoDate } from "../shared/time.ts";
 
@@ -116,24 +117,17 @@ async function measured(
     stderr: "inherit",
   }).spawn();
   let peak = 0;
-  let ticks = 0;
+  let cpu = 0;
   const poll = setInterval(() => {
-    try {
-      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (hwm) peak = Math.max(peak, Number(hwm[1]));
-      // utime + stime of all threads (fields 14, 15), in clock ticks of 10 ms
-      const stat = Deno.readTextFileSync(`/proc/${child.pid}/stat`);
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks = Math.max(ticks, Number(f[11]) + Number(f[12]));
-    } catch { /* exited */ }
+    peak = Math.max(peak, peakRssBytes(child.pid));
+    cpu = Math.max(cpu, cpuSeconds(child.pid));
   }, 25);
   const out = await child.output();
   clearInterval(poll);
   return {
     ms: performance.now() - t0,
-    cpuMs: ticks * 10,
-    peakRssMiB: peak / 1024,
+    cpuMs: Math.round(cpu * 1000),
+    peakRssMiB: peak / 2 ** 20,
     stdout: new TextDecoder().decode(out.stdout),
     code: out.code,
   };

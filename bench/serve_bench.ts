@@ -22,7 +22,7 @@ import type { Client } from "cassandra-driver";
 import { runBatch } from "../batch/run.ts";
 import { generate } from "../generator/generate.ts";
 import { Reference, type Row } from "../generator/reference.ts";
-import { ensureLocalServers } from "../infra/local/mod.ts";
+import { ensureLocalServers, peakRssBytes } from "../infra/local/mod.ts";
 import { applySchema } from "../infra/schema.ts";
 import { withOffsets, writeMasterDataset } from "../serving/testing/master_fixture.ts";
 import { createCassandraClient } from "../shared/cassandra.ts";
@@ -183,15 +183,6 @@ function keepStatusLive(client: Client, cfg: ResolvedConfig, newest: number): ()
   write();
   const timer = setInterval(write, 2000);
   return () => clearInterval(timer);
-}
-
-function peakRss(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function waitReady(base: string, child: Deno.ChildProcess): Promise<void> {
@@ -393,11 +384,11 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
     }));
     for (const r of results) r.ratio = r.requestsPerSec / results[0].requestsPerSec;
     const spread = per[0].map((r) => Math.round(r.requests.average));
-    const peakRssBytes = peakRss(child.pid);
+    const peakRss = peakRssBytes(child.pid);
     console.log(
       `\nserving benchmark: ${connections} connections, ${rounds} rounds × ` +
         `${Math.round(duration / rounds)} s per scenario (medians), batchThrough ${iso(B)}, ` +
-        `serving peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB, ` +
+        `serving peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, ` +
         `reference req/s per round ${spread.join(" / ")}`,
     );
     console.table(results.map((r) => ({
@@ -408,7 +399,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Se
       errors: r.errors,
       "vs reference": `${(r.ratio * 100).toFixed(1)} %`,
     })));
-    return { scenarios: results, peakRssBytes, batchThrough: iso(B) };
+    return { scenarios: results, peakRssBytes: peakRss, batchThrough: iso(B) };
   } finally {
     stopStatus();
     if (child) {

@@ -20,24 +20,14 @@ import { createKafka } from "../shared/kafka.ts";
 import { createCassandraClient } from "../shared/cassandra.ts";
 import { generate, type GeneratedRecord } from "../generator/generate.ts";
 import { produceRecords } from "../generator/produce.ts";
-import { ensureJars } from "../infra/local/jars.ts";
-import { java17 } from "../infra/local/mod.ts";
+import { ensureJars, KAFKA_TOOLS_DIST } from "../infra/local/jars.ts";
+import { cpuSeconds, java17, peakRssBytes } from "../infra/local/mod.ts";
 import { ensureServers, isolatedTestEnv, type TestEnv } from "../tests/_servers.ts";
 import { startProcessor } from "../processors/testing/processor_child.ts";
 import { checkpointProgress, endOffsets } from "../processors/testing/progress.ts";
-import { VIEW_JOBS } from "../processors/testing/jobs.ts";
+import { VIEW_JOBS, viewJobsOn } from "../processors/testing/jobs.ts";
+import { sleep } from "../processors/testing/until.ts";
 import { type ProfileSummary, summarizeProfile } from "../processors/testing/cpu_profile.ts";
-
-/** Kafka's command-line tools (ConsumerPerformance lives in kafka-tools since 3.5). */
-const KAFKA_TOOLS = {
-  name: "kafka-tools-3.9.1",
-  title: "Apache Kafka tools 3.9.1",
-  artifacts: [
-    "org.apache.kafka:kafka-tools:3.9.1",
-    "ch.qos.reload4j:reload4j:1.2.25",
-    "org.slf4j:slf4j-reload4j:1.7.36",
-  ],
-};
 
 /** Options of {@link runStreamBench}; every default can be set by the environment. */
 export interface StreamBenchOptions {
@@ -97,31 +87,6 @@ function envNumber(name: string, fallback: number): number {
   return n;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** CPU time (user + system) a process used so far, in seconds (0 when unknown). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return 0;
-  }
-}
-
-/** Peak resident memory (VmHWM) of a process, in bytes. */
-function peakRss(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", {
     maximumFractionDigits: digits,
@@ -135,7 +100,7 @@ async function consumerPerformance(
   topics: string[],
   counts: Map<string, number>,
 ): Promise<{ messages: number; seconds: number; msgsPerSec: number }> {
-  const cp = (await ensureJars(KAFKA_TOOLS)).join(":");
+  const cp = (await ensureJars(KAFKA_TOOLS_DIST)).join(":");
   let messages = 0, ms = 0;
   for (const topic of topics) {
     const n = counts.get(topic) ?? 0;
@@ -179,23 +144,34 @@ async function consumerPerformance(
   return { messages, seconds: ms / 1000, msgsPerSec: messages / Math.max(0.001, ms / 1000) };
 }
 
-/** Creates an isolated environment; topic creation is retried once (leaders settle slowly under load). */
-async function setupEnv(env: TestEnv): Promise<TestEnv> {
+/**
+ * An isolated environment with its own Kafka and Cassandra clients; topic creation is retried once
+ * (leaders settle slowly under load). `close` shuts the Cassandra client and removes the environment.
+ */
+async function benchEnv(logLevel: string, kafkaClientId: string) {
+  const env = isolatedTestEnv({ env: { LOG_LEVEL: logLevel } });
   try {
     await env.setup();
   } catch {
     await sleep(2_000);
     await env.setup();
   }
-  return env;
+  const client = createCassandraClient(env.cfg);
+  return {
+    env,
+    cfg: env.cfg,
+    kafka: createKafka(env.cfg, kafkaClientId),
+    client,
+    async close(): Promise<void> {
+      await client.shutdown().catch(() => {});
+      await env.cleanup();
+    },
+  };
 }
 
 async function throughputRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
   const print = o.print;
-  const env = await setupEnv(isolatedTestEnv({ env: { LOG_LEVEL: "info" } }));
-  const cfg = env.cfg;
-  const kafka = createKafka(cfg, "stream-bench");
-  const client = createCassandraClient(cfg);
+  const { env, cfg, kafka, client, close } = await benchEnv("info", "stream-bench");
   const profDir = await Deno.makeTempDir({ prefix: "stream-bench-prof-" });
   try {
     const now = Date.now();
@@ -222,10 +198,7 @@ async function throughputRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
       [...ends].map(([topic, parts]) => [topic, [...parts.values()].reduce((a, b) => a + b, 0)]),
     );
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    const jobs = VIEW_JOBS.map((j) => ({
-      name: j.name,
-      topics: j.topics.map((k) => cfg.topics[k]),
-    }));
+    const jobs = viewJobsOn(cfg.topics);
 
     const t0 = performance.now();
     const proc = await startProcessor(env.env, {
@@ -238,7 +211,7 @@ async function throughputRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
       if (h && firstRecordAt === undefined && h.stats.records > 0) {
         firstRecordAt = performance.now();
       }
-      peak = Math.max(peak, peakRss(proc.pid));
+      peak = Math.max(peak, peakRssBytes(proc.pid));
       const p = await checkpointProgress(client, cfg.consumerGroup, jobs, ends).catch(() =>
         undefined
       );
@@ -254,7 +227,7 @@ async function throughputRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
       await sleep(250);
     }
     const t1 = performance.now();
-    peak = Math.max(peak, peakRss(proc.pid));
+    peak = Math.max(peak, peakRssBytes(proc.pid));
     const h = await proc.health();
     proc.kill("SIGTERM");
     await proc.status;
@@ -309,18 +282,14 @@ async function throughputRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
       profile,
     };
   } finally {
-    await client.shutdown().catch(() => {});
-    await env.cleanup();
+    await close();
     await Deno.remove(profDir, { recursive: true }).catch(() => {});
   }
 }
 
 async function latencyRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
   const print = o.print;
-  const env = await setupEnv(isolatedTestEnv({ env: { LOG_LEVEL: "warn" } }));
-  const cfg = env.cfg;
-  const kafka = createKafka(cfg, "stream-bench-latency");
-  const client = createCassandraClient(cfg);
+  const { env, cfg, kafka, client, close } = await benchEnv("warn", "stream-bench-latency");
   try {
     // Generate first (it takes seconds under load): a processor already consuming while the
     // records are generated would meet a burst of overdue records instead of a steady rate.
@@ -388,10 +357,7 @@ async function latencyRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
         },
       });
       const ends = await endOffsets(kafka, TOPIC_KEYS.map((k) => cfg.topics[k]));
-      const jobs = VIEW_JOBS.map((j) => ({
-        name: j.name,
-        topics: j.topics.map((k) => cfg.topics[k]),
-      }));
+      const jobs = viewJobsOn(cfg.topics);
       for (let i = 0; i < 1200; i++) {
         const p = await checkpointProgress(client, cfg.consumerGroup, jobs, ends).catch(() =>
           undefined
@@ -432,8 +398,7 @@ async function latencyRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
       await proc.status;
     }
   } finally {
-    await client.shutdown().catch(() => {});
-    await env.cleanup();
+    await close();
   }
 }
 

@@ -4,7 +4,7 @@
  * own `kafka.admin.ConsumerGroupCommand --describe` run from the local Kafka's jars.
  */
 import assert from "node:assert/strict";
-import { ensureJars } from "../infra/local/jars.ts";
+import { ensureJars, KAFKA_TOOLS_DIST } from "../infra/local/jars.ts";
 import { ensureLocalServers, java17 } from "../infra/local/mod.ts";
 import { createKafka } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
@@ -12,21 +12,6 @@ import { consumerLag, formatLag } from "../ops/lag_core.ts";
 import { isolatedTestEnv } from "./_servers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-
-/**
- * Kafka 3.9's command-line tools (kafka-consumer-groups.sh runs
- * org.apache.kafka.tools.consumer.group.ConsumerGroupCommand) ship in kafka-tools, which the
- * broker's classpath lacks; fetched from Maven Central on first use like the broker's jars.
- */
-const KAFKA_TOOLS = {
-  name: "kafka-tools-3.9.1",
-  title: "Apache Kafka tools 3.9.1",
-  artifacts: [
-    "org.apache.kafka:kafka-tools:3.9.1",
-    "ch.qos.reload4j:reload4j:1.2.25",
-    "org.slf4j:slf4j-reload4j:1.7.36",
-  ],
-};
 
 Deno.test("lag per topic and partition: committed vs log end, CLI output, and Kafka's own tool agree", async () => {
   if (Deno.env.get("EDU_SERVERS") !== "external") {
@@ -101,7 +86,7 @@ Deno.test("lag per topic and partition: committed vs log end, CLI output, and Ka
     const tool = await new Deno.Command(java17(), {
       args: [
         "-cp",
-        (await ensureJars(KAFKA_TOOLS)).join(":"),
+        (await ensureJars(KAFKA_TOOLS_DIST)).join(":"),
         "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
         "--bootstrap-server",
         cfg.kafkaBrokers.join(","),

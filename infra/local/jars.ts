@@ -27,6 +27,20 @@ export const KAFKA_DIST: Distribution = {
   ],
 };
 
+/**
+ * Kafka 3.9's command-line tools (ConsumerGroupCommand, ConsumerPerformance, …) ship in
+ * kafka-tools, which the broker's classpath lacks; fetched on first use like the broker's jars.
+ */
+export const KAFKA_TOOLS_DIST: Distribution = {
+  name: "kafka-tools-3.9.1",
+  title: "Apache Kafka tools 3.9.1",
+  artifacts: [
+    "org.apache.kafka:kafka-tools:3.9.1",
+    "ch.qos.reload4j:reload4j:1.2.25",
+    "org.slf4j:slf4j-reload4j:1.7.36",
+  ],
+};
+
 export const CASSANDRA_DIST: Distribution = {
   name: "cassandra-5.0.8",
   title: "Apache Cassandra 5.0.8",

@@ -18,5 +18,5 @@ export {
 export { cassandraJars, kafkaClasspath } from "./jars.ts";
 export { java17 } from "./java.ts";
 export { type LocalPaths, localPaths, type LocalPorts, localPorts } from "./paths.ts";
-export { rssBytes } from "./process.ts";
+export { cpuSeconds, peakRssBytes, rssBytes } from "./process.ts";
 export type { ServerName } from "./_server.ts";

@@ -15,3 +15,10 @@ export const VIEW_JOBS: readonly { name: StreamJob; topics: readonly TopicKey[] 
   { name: "assessment_scores", topics: ["ASSESSMENT"] },
   { name: "notifications", topics: ["NOTIFICATION"] },
 ];
+
+/** {@link VIEW_JOBS} with the topic names of a configuration (as checkpoint progress takes them). */
+export function viewJobsOn(
+  topics: Readonly<Record<TopicKey, string>>,
+): { name: StreamJob; topics: string[] }[] {
+  return VIEW_JOBS.map((j) => ({ name: j.name, topics: j.topics.map((k) => topics[k]) }));
+}

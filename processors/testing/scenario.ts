@@ -16,7 +16,7 @@ import { produceRecords } from "../../generator/produce.ts";
 import { Reference } from "../../generator/reference.ts";
 import { ensureServers, isolatedTestEnv, type TestEnv } from "../../tests/_servers.ts";
 import { readTable } from "./cassandra_rows.ts";
-import { VIEW_JOBS } from "./jobs.ts";
+import { VIEW_JOBS, viewJobsOn } from "./jobs.ts";
 import {
   type ProcessorChild,
   startProcessor,
@@ -96,7 +96,7 @@ export class Scenario {
     await waitForCheckpoints(
       this.client,
       this.cfg.consumerGroup,
-      VIEW_JOBS.map((j) => ({ name: j.name, topics: j.topics.map((t) => this.cfg.topics[t]) })),
+      viewJobsOn(this.cfg.topics),
       ends,
       { timeoutMs, onPoll },
     );
