@@ -377,6 +377,14 @@ async function latencyRun(o: Required<Omit<StreamBenchOptions, "skip">>) {
           loadAfter.map((x) => x.toFixed(2)).join(", ")
         } at the end, ${fmt(h.stats.rowsWritten)} rows in ${fmt(h.stats.flushes)} flushes`,
       );
+      const perTable = [...(await proc.metrics()).matchAll(
+        /^processor_rows_written_total\{table="([^"]+)"\} (\d+)/gm,
+      )].map((m) => [m[1], Number(m[2])] as const).sort((a, b) => b[1] - a[1]);
+      print(
+        `(b) rows per event by table: ${
+          perTable.map(([t, n]) => `${t} ${(n / records.length).toFixed(2)}`).join(", ")
+        }`,
+      );
       print(
         `(b) processor CPU ${fmt(cpu, 1)} s over ${fmt(wall, 1)} s (${
           fmt((cpu * 1e6) / records.length)

@@ -5,12 +5,15 @@ Deno.test("schemaColumns lists every column of every table, quoted names unquote
   const cql = await Deno.readTextFile(new URL("../infra/schema.cql", import.meta.url));
   const cols = schemaColumns(cql, "ks");
   assert.deepEqual(cols.get("late_events"), ["view", "hour", "topic", "kpart", "late"]);
-  assert.deepEqual(cols.get("realtime_user_activity_sliding"), [
-    "user_id",
-    "window_end",
+  assert.deepEqual(cols.get("realtime_video_views"), [
+    "video_id",
+    "minute",
     "kpart",
-    "events",
-    "topic",
+    "plays",
+    "pauses",
+    "completes",
+    "watch_seconds",
+    "unique_viewers",
   ]);
   assert.ok(cols.get("stream_checkpoints")!.includes("replay_max_event_time"));
   assert.ok(!cols.has("ks"), "the keyspace statement is not a table");

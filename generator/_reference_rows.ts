@@ -18,7 +18,7 @@ export type BucketView =
   | "events_aggregated_realtime"
   | "app_event_counts_rt"
   | "realtime_user_activity"
-  | "realtime_user_activity_sliding"
+  | "user_activity_windows"
   | "realtime_course_engagement"
   | "realtime_video_views"
   | "realtime_assessment_scores"
@@ -29,7 +29,7 @@ export type Row = Record<string, string | number | boolean | null | string[] | n
 
 export type Grain = "minute" | "hour";
 
-/** Sliding activity windows: 5 minutes long, one ending at every minute boundary. */
+/** Sliding activity windows (recentActivity): 5 minutes long, one ending at every minute boundary. */
 export const SLIDING_WINDOW_MS = 5 * MINUTE_MS;
 
 function group(
@@ -118,7 +118,8 @@ export function bucketRows(
       }
       break;
     }
-    case "realtime_user_activity_sliding": {
+    case "user_activity_windows": {
+      // GraphQL recentActivity's windows (derived from the minute rows when read, not stored).
       // Each event counts in the 5 windows [end − 5 min, end) with end = its minute + k·1 min, k=1..5.
       const counts = new Map<string, number>();
       for (const e of events) {

@@ -253,7 +253,7 @@ Deno.test("user activity counts every topic but CDC and reports lastSeen", () =>
     profile_events: 0,
     last_seen: T0,
   });
-  const sliding = ref.realtimeRows("realtime_user_activity_sliding");
+  const sliding = ref.realtimeRows("user_activity_windows");
   assert.deepEqual(sliding.find((r) => r.window_end === T0 + 5 * MIN)?.events, 4);
   assert.deepEqual(sliding.find((r) => r.window_end === T0 + 6 * MIN)?.events, 3);
 });

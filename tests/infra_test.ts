@@ -18,7 +18,6 @@ const VIEW_TABLES = [
   "realtime_course_engagement",
   "realtime_notification_funnel",
   "realtime_user_activity",
-  "realtime_user_activity_sliding",
   "realtime_video_views",
   "stream_checkpoints",
 ];

@@ -15,20 +15,90 @@ import { serverAudits } from "graphql-http";
 import { FIXTURE_B, FIXTURE_NOW, fixtureStores, memoryApp } from "../serving/testing/memory_app.ts";
 import { gql, viaApp } from "../serving/testing/client.ts";
 import { createLogger } from "../shared/log.ts";
-import { HOUR_MS } from "../shared/time.ts";
+import { HOUR_MS, MINUTE_MS } from "../shared/time.ts";
 import type { BatchStore } from "../serving/merge/types.ts";
 import { contractSdl } from "./_contracts.ts";
 
 const iso = (t: number) => new Date(t).toISOString();
 const RANGE = `from: "${iso(FIXTURE_B - 2 * HOUR_MS)}", to: "${iso(FIXTURE_B + 2 * HOUR_MS)}"`;
 
+/** The additions to §4 documented in README.md "GraphQL additions" (besides serving/ext). */
+const ADDITIONS = [
+  "ActivityWindow was removed.",
+  "Query.recentActivity was removed.",
+  "RecentActivity was removed.",
+];
+
 Deno.test("the served schema is CONTRACTS.md §4: same types, fields, arguments and defaults", async () => {
   const { yoga } = memoryApp();
   const served = yoga.getEnveloped().schema as GraphQLSchema;
   const contract = buildSchema(await contractSdl());
-  for (const [a, b] of [[contract, served], [served, contract]]) {
-    assert.deepEqual(findBreakingChanges(a, b), []);
-    assert.deepEqual(findDangerousChanges(a, b), []);
+  assert.deepEqual(findBreakingChanges(contract, served), []);
+  assert.deepEqual(findDangerousChanges(contract, served), []);
+  // Going back from the served schema to the contract removes exactly the documented additions.
+  assert.deepEqual(
+    findBreakingChanges(served, contract).map((c) => c.description).sort(),
+    ADDITIONS,
+  );
+  assert.deepEqual(findDangerousChanges(served, contract), []);
+});
+
+Deno.test("recentActivity sums the realtime minute rows into 5-minute windows sliding every minute", async () => {
+  const request = viaApp(memoryApp().app);
+  // The fixture's realtime activity of u1 is one minute row at B + 1 min with 5 events.
+  const at = iso(FIXTURE_B + 4 * MINUTE_MS + 30_000);
+  const r = await gql(
+    request,
+    `{ recentActivity(userId: "u1", at: "${at}") { userId windowMinutes
+        windows { start end events logins videoEvents assessmentEvents appEvents }
+        provenance { complete } }
+      w2: recentActivity(userId: "u1", lastMinutes: 3, windowMinutes: 2, at: "${at}") {
+        windows { end events } } }`,
+  );
+  assert.equal(r.body.errors, undefined, JSON.stringify(r.body.errors));
+  const a = r.body.data.recentActivity;
+  assert.equal(a.userId, "u1");
+  assert.equal(a.windowMinutes, 5);
+  assert.equal(a.windows.length, 15);
+  const lastEnd = FIXTURE_B + 5 * MINUTE_MS;
+  assert.deepEqual(a.windows.at(-1), {
+    start: iso(lastEnd - 5 * MINUTE_MS),
+    end: iso(lastEnd),
+    events: 5,
+    logins: 1,
+    videoEvents: 1,
+    assessmentEvents: 1,
+    appEvents: 2,
+  });
+  // The minute row [B + 1, B + 2) is in the windows ending B + 2 .. B + 5 (and B + 6, not asked).
+  assert.deepEqual(
+    a.windows.map((w: { end: string; events: number }) => [
+      (Date.parse(w.end) - FIXTURE_B) / MINUTE_MS,
+      w.events,
+    ]).filter((x: number[]) => x[1] > 0),
+    [[2, 5], [3, 5], [4, 5], [5, 5]],
+  );
+  assert.deepEqual(r.body.data.w2.windows, [
+    { end: iso(FIXTURE_B + 3 * MINUTE_MS), events: 5 },
+    { end: iso(FIXTURE_B + 4 * MINUTE_MS), events: 0 },
+    { end: iso(FIXTURE_B + 5 * MINUTE_MS), events: 0 },
+  ]);
+});
+
+Deno.test("recentActivity refuses out-of-range arguments by name", async () => {
+  const request = viaApp(memoryApp().app);
+  for (
+    const [args, name] of [
+      ["lastMinutes: 0", "lastMinutes"],
+      ["lastMinutes: 1441", "lastMinutes"],
+      ["windowMinutes: 61", "windowMinutes"],
+      ['userId: ""', "userId"],
+    ]
+  ) {
+    const call = args.startsWith("userId") ? args : `userId: "u1", ${args}`;
+    const r = await gql(request, `{ recentActivity(${call}) { windowMinutes } }`);
+    assert.equal(r.body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(r.body));
+    assert.match(r.body.errors[0].message, new RegExp(`Argument "${name}"`));
   }
 });
 

@@ -141,9 +141,15 @@ export class ViewTask implements PartitionTask {
     };
     this.#pending = 0;
     const store = this.#o.store;
+    const rowsByTable = new Map<string, number>();
+    for (let i = 0; i < rows.length; i++) {
+      const name = rows[i].table.name;
+      rowsByTable.set(name, (rowsByTable.get(name) ?? 0) + 1);
+    }
     return {
       checkpoint,
       rows: rows.length,
+      rowsByTable,
       write: () => rows.length === 0 ? Promise.resolve() : store.write(rows),
     };
   }

@@ -72,7 +72,8 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
     ),
     rowsWritten: registry.counter(
       "processor_rows_written_total",
-      "Realtime rows upserted or deleted",
+      "Realtime rows upserted or deleted, per table",
+      ["table"],
     ),
     flushFailures: registry.counter(
       "processor_flush_failures_total",

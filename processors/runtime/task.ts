@@ -91,6 +91,8 @@ export interface PreparedFlush {
   readonly checkpoint: Checkpoint;
   /** Number of rows the flush writes. */
   readonly rows: number;
+  /** Rows per table name, when the task knows them (the `table` label of the rows metric). */
+  readonly rowsByTable?: ReadonlyMap<string, number>;
   /** Writes the snapshot (idempotent: the runtime calls it again after a failure). */
   write(): Promise<void>;
 }

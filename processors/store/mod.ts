@@ -23,7 +23,6 @@ export {
   NOTIFICATION_FUNNEL,
   type TableSpec,
   USER_ACTIVITY,
-  USER_ACTIVITY_SLIDING,
   VIDEO_VIEWS,
   VIEW_TABLES,
 } from "./tables.ts";

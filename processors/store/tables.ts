@@ -81,14 +81,6 @@ export const USER_ACTIVITY = table(
     "profile_events bigint, last_seen timestamp",
 );
 
-/** Events per user in 5-minute windows sliding every minute, by window end; per source topic. */
-export const USER_ACTIVITY_SLIDING = table(
-  "realtime_user_activity_sliding",
-  "user_id text",
-  "window_end timestamp, kpart int, topic text",
-  "events bigint",
-);
-
 /** Course engagement per minute; per source topic (course, video, assessment). */
 export const COURSE_ENGAGEMENT = table(
   "realtime_course_engagement",
@@ -145,7 +137,6 @@ export const VIEW_TABLES: readonly TableSpec[] = [
   EVENTS_AGGREGATED,
   APP_EVENT_COUNTS,
   USER_ACTIVITY,
-  USER_ACTIVITY_SLIDING,
   COURSE_ENGAGEMENT,
   VIDEO_VIEWS,
   ASSESSMENT_SCORES,

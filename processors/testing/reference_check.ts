@@ -21,7 +21,6 @@ const KEYS: Record<string, string[]> = {
   events_aggregated_realtime: ["user_id", "window_start", "event_type", "app_type"],
   app_event_counts_rt: ["hour", "minute", "event_type", "app_type"],
   realtime_user_activity: ["user_id", "minute"],
-  realtime_user_activity_sliding: ["user_id", "window_end"],
   realtime_course_engagement: ["course_id", "minute"],
   realtime_video_views: ["video_id", "minute"],
   realtime_assessment_scores: ["assessment_id", "minute"],

@@ -20,6 +20,8 @@ import type {
   ViewFigures,
   ViewKeys,
 } from "../merge/types.ts";
+import { floorMinute, MINUTE_MS } from "../../shared/time.ts";
+import { slidingWindows } from "../merge/sliding.ts";
 import type { ServingContext } from "./context.ts";
 import { badUserInput, DateScalar, DateTimeScalar } from "./scalars.ts";
 
@@ -37,6 +39,13 @@ interface RangeArgs {
 function id(name: string, value: string): string {
   if (value.length === 0 || value.length > 128) {
     throw badUserInput(`Argument "${name}": must be 1..128 characters, got ${value.length}`);
+  }
+  return value;
+}
+
+function intIn(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw badUserInput(`Argument "${name}": must be an integer in ${min}..${max}, got ${value}`);
   }
   return value;
 }
@@ -215,6 +224,41 @@ export function createResolvers() {
         const userId = id("userId", args.userId);
         const a = await series(ctx, "userActivity", { userId }, args);
         return { userId, lastSeen: a.total.figures.lastSeen, ...shape(a, activityPoint) };
+      },
+      async recentActivity(
+        _: unknown,
+        args: { userId: string; lastMinutes: number; windowMinutes: number; at?: number | null },
+        ctx: ServingContext,
+      ) {
+        const userId = id("userId", args.userId);
+        const last = intIn("lastMinutes", args.lastMinutes, 1, 1440);
+        const size = intIn("windowMinutes", args.windowMinutes, 1, 60);
+        const answer = await ctx.answer();
+        const lastEnd = floorMinute(args.at ?? answer.now) + MINUTE_MS;
+        const firstEnd = lastEnd - (last - 1) * MINUTE_MS;
+        const a = await guarded(() =>
+          ctx.engine.series("userActivity", { userId }, {
+            from: firstEnd - size * MINUTE_MS,
+            to: lastEnd,
+            granularity: "MINUTE",
+          }, answer)
+        );
+        const windows = slidingWindows(a.points, firstEnd, lastEnd, size * MINUTE_MS, {
+          zero: () => ({ events: 0, logins: 0, videoEvents: 0, assessmentEvents: 0, appEvents: 0 }),
+          add(into, p) {
+            into.events += p.events;
+            into.logins += p.logins;
+            into.videoEvents += p.videoEvents;
+            into.assessmentEvents += p.assessmentEvents;
+            into.appEvents += p.appEvents;
+          },
+        });
+        return {
+          userId,
+          windowMinutes: size,
+          windows: windows.map((w) => ({ start: w.start, end: w.end, ...w.figures })),
+          provenance: provenance(a.provenance),
+        };
       },
       async sessions(
         _: unknown,

@@ -67,6 +67,15 @@ enum DevicePreference { MULTI_DEVICE SINGLE_DEVICE }
 type UserSegment { userId: ID!, date: Date!, segment: Segment!, engagementScore: Float!,
   sessionFrequency: SessionFrequency!, contentInterest: ContentInterest!, devicePreference: DevicePreference! }
 
+"""
+Addition to CONTRACTS.md §4 (README.md "GraphQL additions"): a user's events in windows of
+windowMinutes sliding every minute, summed from the realtime minute rows when read.
+"""
+type ActivityWindow { start: DateTime!, end: DateTime!,
+  events: Int!, logins: Int!, videoEvents: Int!, assessmentEvents: Int!, appEvents: Int! }
+type RecentActivity { userId: ID!, windowMinutes: Int!, windows: [ActivityWindow!]!,
+  provenance: Provenance! }
+
 type TopicLag { topic: String!, partition: Int!, lag: Int! }
 type ServingStatus { batchThrough: DateTime, realtimeWatermark: DateTime, lag: [TopicLag!]! }
 
@@ -77,6 +86,12 @@ type Query {
   videoViews(videoId: ID!, from: DateTime!, to: DateTime!, granularity: Granularity = HOUR): VideoViews!
   assessmentScores(assessmentId: ID!, from: DateTime!, to: DateTime!, granularity: Granularity = HOUR): AssessmentScores!
   userActivity(userId: ID!, from: DateTime!, to: DateTime!, granularity: Granularity = HOUR): UserActivity!
+  """
+  The windows of windowMinutes (1..60) ending at each of the lastMinutes (1..1440) minute
+  boundaries up to the end of the minute holding \`at\` (default now), oldest first: by default
+  "the last 15 minutes" in 5-minute windows sliding every minute. Realtime views only (MINUTE grain).
+  """
+  recentActivity(userId: ID!, lastMinutes: Int = 15, windowMinutes: Int = 5, at: DateTime): RecentActivity!
   """Sessions whose start is in [from, to); provenance is in the response's extensions.provenance."""
   sessions(userId: ID!, from: DateTime!, to: DateTime!): [Session!]!
   dailySummary(date: Date!): DailySummary

@@ -2,9 +2,4 @@
  * @module
  * The `user_activity` realtime view job.
  */
-export {
-  ACTIVITY_TOPICS,
-  userActivity,
-  userActivityJob,
-  userActivitySliding,
-} from "./user_activity.ts";
+export { ACTIVITY_TOPICS, userActivity, userActivityJob } from "./user_activity.ts";

@@ -1,14 +1,16 @@
 /**
  * @module
  * `user_activity`: per user and minute, events of every topic except CDC, logins and per-topic
- * counts, last seen (`realtime_user_activity`), and events in 5-minute windows sliding every minute
- * (`realtime_user_activity_sliding`). Each (topic, partition) writes its own rows (`topic` column).
+ * counts, last seen (`realtime_user_activity`). Each (topic, partition) writes its own rows (`topic`
+ * column). The 5-minute windows sliding every minute ("last 15 minutes") are sums of these minute
+ * rows, derived when read (shared/sliding.ts, GraphQL `recentActivity`): materialising them cost
+ * five row writes per event for a user seen once in a while.
  */
 import type { TopicKey } from "../../../shared/config.ts";
 import type { ValidEvent } from "../../../shared/events.ts";
 import type { JobDefinition } from "../../runtime/task.ts";
-import { USER_ACTIVITY, USER_ACTIVITY_SLIDING } from "../../store/tables.ts";
-import { BucketPart, type BucketSpec, SlidingPart } from "../parts.ts";
+import { USER_ACTIVITY } from "../../store/tables.ts";
+import { BucketPart, type BucketSpec } from "../parts.ts";
 import { viewJob, type ViewJobDeps } from "../view_job.ts";
 
 /** Topics counted as user activity (every topic except CDC). */
@@ -100,28 +102,12 @@ export const userActivity: BucketSpec<Activity> = {
   ],
 };
 
-interface Count {
-  userId: string;
-  events: number;
-}
-
-/** Events per user in sliding windows, keyed by window end. */
-export const userActivitySliding: BucketSpec<Count> = {
-  table: USER_ACTIVITY_SLIDING,
-  key: userOf,
-  init: (e) => ({ userId: userOf(e)!, events: 0 }),
-  fold: (s) => {
-    s.events++;
-  },
-  row: (s, _start, end, env) => [s.userId, end, env.kpart, env.topicName, s.events],
-};
-
 /** The `user_activity` job. */
 export function userActivityJob(deps: ViewJobDeps): JobDefinition {
   return viewJob(
     "user_activity",
     ACTIVITY_TOPICS,
-    (_topic, env) => [new BucketPart(userActivity, env), new SlidingPart(userActivitySliding, env)],
+    (_topic, env) => [new BucketPart(userActivity, env)],
     deps,
   );
 }
