@@ -40,7 +40,7 @@ Deno.test("every realtime row equals the reference calculator's, crashes include
   }
   await sim.run();
   await sim.flush();
-  await sim.flush(); // a quiet flush writes the deferred (future sliding window) rows
+  await sim.flush(); // a quiet flush writes any deferred rows (parts that defer, e.g. SlidingPart)
   const topicKeys = new Map<string, TopicKey>(TOPIC_KEYS.map((t) => [`t_${t.toLowerCase()}`, t]));
   const { diffs, rows } = await compareWithReference(ref, (t) => store.objects(t), { topicKeys });
   assertEquals(diffs.slice(0, 20), []);

@@ -47,7 +47,7 @@ async function runAll(crashes: number[], seed = 5) {
   }
   await sim.run(Infinity, { flushEvery: 97 });
   await sim.flush();
-  await sim.flush(); // a quiet flush writes the deferred (future sliding window) rows
+  await sim.flush(); // a quiet flush writes any deferred rows (parts that defer, e.g. SlidingPart)
   return { store, sim };
 }
 

@@ -51,7 +51,8 @@ function cols(spec: string): Column[] {
   });
 }
 
-function table(name: string, pk: string, ck: string, values: string): TableSpec {
+/** A table spec from its CQL column lists (partition key, clustering columns, values). */
+export function table(name: string, pk: string, ck: string, values: string): TableSpec {
   return { name, partitionKey: cols(pk), clustering: cols(ck), values: cols(values) };
 }
 
