@@ -187,6 +187,42 @@ Deno.test({
         },
       );
 
+      await t.step("recentActivity: windows summed on read equal the reference", async () => {
+        // Reference windows computed from the events (5 min ending at each minute boundary), not
+        // from the minute rows the serving layer sums.
+        const rows = reference.realtimeRows("user_activity_windows")
+          .filter((r) => (r.window_end as number) > now0 - 70 * HOUR_MS);
+        const want = new Map(
+          rows.map((r) => [`${r.user_id}\u0000${r.window_end}`, r.events as number]),
+        );
+        let nonZero = 0;
+        for (let i = 0; i < 20; i++) {
+          const row = pick(rows);
+          const userId = row.user_id as string;
+          const at = (row.window_end as number) - MINUTE_MS + int(0, 59_999) +
+            int(0, 14) * MINUTE_MS;
+          const r = await gql(
+            request,
+            `query($u: ID!, $at: DateTime!) { recentActivity(userId: $u, at: $at) { windows { start end events } } }`,
+            { u: userId, at: new Date(at).toISOString() },
+          );
+          assert.equal(r.body.errors, undefined, JSON.stringify(r.body.errors));
+          const windows: { start: string; end: string; events: number }[] =
+            r.body.data.recentActivity.windows;
+          const lastEnd = Math.floor(at / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+          assert.equal(windows.length, 15);
+          windows.forEach((w, k) => {
+            const end = lastEnd - (14 - k) * MINUTE_MS;
+            assert.equal(Date.parse(w.end), end);
+            assert.equal(Date.parse(w.start), end - 5 * MINUTE_MS);
+            const exp = want.get(`${userId}\u0000${end}`) ?? 0;
+            assert.equal(w.events, exp, `${userId} window ending ${new Date(end).toISOString()}`);
+            if (exp > 0) nonZero++;
+          });
+        }
+        assert.ok(nonZero >= 20, `windows with events: ${nonZero}`);
+      });
+
       await t.step(
         "sessions: each owned by the layer covering its start, as the reference",
         async () => {
