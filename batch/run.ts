@@ -8,9 +8,10 @@ import { type ResolvedConfig, TOPIC_KEYS } from "../shared/config.ts";
 import type { Logger } from "../shared/log.ts";
 import { parseIsoDate } from "../shared/time.ts";
 import { lit } from "./jobs/_sql.ts";
-import { hoursIn, type ViewContext, type ViewDef } from "./jobs/_view.ts";
+import { inPublishedHours, type ViewContext, type ViewDef } from "./jobs/_view.ts";
 import { selectViews } from "./jobs/mod.ts";
 import { sessionsSql } from "./jobs/merged_views.ts";
+import { userHoursSql } from "./jobs/user_hours.ts";
 import { acquireLock } from "./lock.ts";
 import { type Manifest, readManifest } from "./manifest.ts";
 import { ALL_HOURS, datesAround, planHours } from "./plan.ts";
@@ -199,12 +200,17 @@ async function runDay(
     log?.info("events loaded", { ...load, dates, ms: Math.round(performance.now() - tl) });
     await conn.run(
       `CREATE OR REPLACE VIEW d_ev AS SELECT * FROM ev
-       WHERE date = ${lit(date)} AND ${hoursIn(ctx)} AND tk IS NOT NULL`,
+       WHERE ${inPublishedHours(ctx)} AND tk IS NOT NULL`,
     );
     if (views.some((v) => v.needsSessions)) {
       const ts = performance.now();
       await conn.run(`CREATE OR REPLACE TABLE sess AS ${sessionsSql()}`);
       log?.debug("sessions computed", { ms: Math.round(performance.now() - ts) });
+    }
+    if (views.some((v) => v.needsUserHours)) {
+      const tu = performance.now();
+      await conn.run(`CREATE OR REPLACE TABLE uh AS ${userHoursSql()}`);
+      log?.debug("user hours computed", { ms: Math.round(performance.now() - tu) });
     }
     const stageDir = `${cfg.outputsDir}/${STAGING_DIR}/${date}-${runId}`;
     await Deno.mkdir(stageDir, { recursive: true });
@@ -237,7 +243,7 @@ async function runDay(
     return result;
   } finally {
     await conn.run("DROP VIEW IF EXISTS d_ev; DROP VIEW IF EXISTS ev").catch(() => {});
-    for (const t of ["sess", ...TOPIC_KEYS.map(topicTable)]) {
+    for (const t of ["sess", "uh", ...TOPIC_KEYS.map(topicTable)]) {
       await conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
     }
     for (const c of conns) c.closeSync();

@@ -19,7 +19,10 @@ export class ArchiveReadError extends Error {
   }
 }
 
-/** Columns every topic's table has: the dedup key and order, and what views read of any event. */
+/**
+ * Columns every topic's table has: the dedup key and order, and what views read of any event. The
+ * archive's `date` and `hour` (of the event time) are not kept: views take them from `hs`.
+ */
 const COMMON = [
   "partition",
   "offset",
@@ -27,8 +30,6 @@ const COMMON = [
   "event_id",
   "user_id",
   "event_time",
-  "date",
-  "hour",
   "action",
 ] as const;
 
@@ -53,7 +54,6 @@ const TYPES: Record<string, string> = {
   offset: "BIGINT",
   kafka_ts: "BIGINT",
   event_time: "BIGINT",
-  hour: "INTEGER",
   score: "DOUBLE",
   max_score: "DOUBLE",
   watched_sec: "DOUBLE",

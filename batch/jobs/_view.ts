@@ -5,6 +5,7 @@
  * the `d_ev` view (events of the target day in the hours being published).
  */
 import type { TopicKey } from "../../shared/config.ts";
+import { DAY_MS, isoDate, parseIsoDate } from "../../shared/time.ts";
 
 /** One output column: name, DuckDB type, meaning. */
 export interface ViewColumn {
@@ -37,6 +38,8 @@ export interface ViewDef {
   daily: boolean;
   /** Reads table `sess` (clickstream sessions over every event read, see `sessionsSql`). */
   needsSessions?: boolean;
+  /** Reads table `uh` (per-user counts per hour over every event read, see `userHoursSql`). */
+  needsUserHours?: boolean;
   /** Days to read relative to the target day, inclusive, e.g. `[-1, 1]`. */
   reads(ctx: ViewContext): [number, number];
   /** A SELECT producing (at least) the columns; the runner casts, orders and writes them. */
@@ -46,4 +49,26 @@ export interface ViewDef {
 /** `hour IN (...)` for the hours being published. */
 export function hoursIn(ctx: ViewContext, column = "hour"): string {
   return ctx.hours.length === 0 ? "FALSE" : `${column} IN (${ctx.hours.join(", ")})`;
+}
+
+/**
+ * `[from, to)` over a TIMESTAMP column: `from` and `to` are `YYYY-MM-DD` (UTC midnights). A range
+ * on the hour start lets a scan skip row groups by their min/max.
+ */
+export function inDays(column: string, from: string, to: string): string {
+  return `${column} >= TIMESTAMP '${from}' AND ${column} < TIMESTAMP '${to}'`;
+}
+
+/** The day after `date` (`YYYY-MM-DD`). */
+export function nextDay(date: string): string {
+  return isoDate(parseIsoDate(date) + DAY_MS);
+}
+
+/**
+ * The target day's published hours, over an hour-start TIMESTAMP column (`hs`: the event time's
+ * hour, so its date and hour are those of the archive partition the event was read from).
+ */
+export function inPublishedHours(ctx: ViewContext, column = "hs"): string {
+  const day = inDays(column, ctx.date, nextDay(ctx.date));
+  return ctx.hours.length === 24 ? day : `${day} AND ${hoursIn(ctx, `hour(${column})`)}`;
 }

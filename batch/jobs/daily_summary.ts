@@ -4,7 +4,7 @@
  * days (all 24 hours).
  */
 import { lit } from "./_sql.ts";
-import type { ViewContext, ViewDef } from "./_view.ts";
+import { inPublishedHours, type ViewContext, type ViewDef } from "./_view.ts";
 
 /** Rank rule of DESIGN.md "Percentiles": the value at 0-based rank floor(q·(n−1)). */
 export function rankQuantileSql(sortedList: string, n: string, q: number): string {
@@ -35,15 +35,14 @@ export const dailySummary: ViewDef = {
     { name: "completions", type: "BIGINT", doc: "course action=completed" },
   ],
   sortKey: ["date"],
-  // One pass over the day's events for every count (a CTE read by several subqueries would be
-  // scanned, or materialised, once per subquery).
+  needsUserHours: true,
+  // The counts from the per-user hours (table uh: one row per active user-hour, not per event).
   sql: (ctx: ViewContext) => `
     WITH t AS (
-      SELECT count(*) AS total_events, count(DISTINCT user_id) AS active_users,
-        count(*) FILTER (WHERE tk = 'AUTH' AND action = 'login') AS logins,
-        count(*) FILTER (WHERE tk = 'COURSE' AND action = 'enrolled') AS enrollments,
-        count(*) FILTER (WHERE tk = 'COURSE' AND action = 'completed') AS completions
-      FROM d_ev WHERE tk <> 'CDC'
+      SELECT coalesce(sum(events), 0) AS total_events, count(DISTINCT user_id) AS active_users,
+        coalesce(sum(logins), 0) AS logins, coalesce(sum(enrollments), 0) AS enrollments,
+        coalesce(sum(courses_completed), 0) AS completions
+      FROM uh WHERE ${inPublishedHours(ctx)}
     ),
     s AS (
       SELECT end_ms - start_ms AS dur_ms FROM sess

@@ -5,7 +5,7 @@
  * (docs/DESIGN.md "Semantics" and "Realtime views").
  */
 import { countIf, lit, orderedSum, PERCENT } from "./_sql.ts";
-import { hoursIn, type ViewContext, type ViewDef } from "./_view.ts";
+import { hoursIn, inPublishedHours, type ViewContext, type ViewDef } from "./_view.ts";
 
 const SAME_DAY = (): [number, number] => [0, 0];
 const HOUR = { name: "hour", type: "TIMESTAMP", doc: "start of the UTC hour" };
@@ -51,19 +51,12 @@ export const userActivity: ViewDef = {
     { name: "last_seen", type: "TIMESTAMP", doc: "latest event time of the user in the hour" },
   ],
   sortKey: ["user_id", "hour"],
-  sql: () => `
-    SELECT user_id, hs AS hour, count(*) AS events,
-      ${countIf("tk = 'AUTH' AND action = 'login'")} AS logins,
-      ${countIf("tk = 'VIDEO'")} AS video_events,
-      ${countIf("tk = 'ASSESSMENT'")} AS assessment_events,
-      ${countIf("tk = 'APP_EVENTS'")} AS app_events,
-      ${countIf("tk = 'COURSE'")} AS course_events,
-      ${countIf("tk = 'NOTIFICATION'")} AS notification_events,
-      ${countIf("tk = 'PROFILE'")} AS profile_events,
-      ${countIf("tk = 'CLICKSTREAM'")} AS clickstream_events,
-      epoch_ms(max(event_time)) AS last_seen
-    FROM d_ev WHERE tk <> 'CDC'
-    GROUP BY user_id, hs`,
+  needsUserHours: true,
+  sql: (ctx: ViewContext) => `
+    SELECT user_id, hs AS hour, events, logins, video_events, assessment_events, app_events,
+      course_events, notification_events, profile_events, clickstream_events,
+      epoch_ms(last_ms) AS last_seen
+    FROM uh WHERE ${inPublishedHours(ctx)}`,
 };
 
 /** Per-course engagement per hour (`courseEngagement`). */

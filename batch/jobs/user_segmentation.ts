@@ -3,25 +3,41 @@
  * `user_segmentation`: per user, over the lookback window ending with the target day, an
  * engagement score, its segment and three dimensions. Published only for complete days.
  *
- * The formulas live in {@link SEGMENT_FEATURES} and {@link SEGMENT_RULES} only; batch/README.md
+ * The formulas live in {@link segmentFeatures} and {@link SEGMENT_RULES} only; batch/README.md
  * states them.
  */
 import { lit } from "./_sql.ts";
-import type { ViewContext, ViewDef } from "./_view.ts";
+import { inDays, nextDay, type ViewContext, type ViewDef } from "./_view.ts";
 
-/** Per-user inputs over the window (`w_ev`: the window's events, CDC excluded). */
-export const SEGMENT_FEATURES = `
-  SELECT user_id,
-    count(*) FILTER (WHERE tk = 'AUTH' AND action = 'login') AS logins,
-    count(*) FILTER (WHERE tk = 'APP_EVENTS') AS app_events,
-    count(*) FILTER (WHERE tk = 'CLICKSTREAM') AS clicks,
-    count(*) FILTER (WHERE tk = 'VIDEO' AND action = 'play') AS video_plays,
-    count(*) FILTER (WHERE tk = 'VIDEO' AND action = 'complete') AS video_completes,
-    count(*) FILTER (WHERE tk = 'ASSESSMENT' AND action = 'graded') AS assessments_graded,
-    count(*) FILTER (WHERE tk = 'COURSE' AND action = 'completed') AS courses_completed,
-    count(DISTINCT course_id) FILTER (WHERE tk IN ('COURSE', 'VIDEO', 'ASSESSMENT')) AS courses,
-    count(DISTINCT device) FILTER (WHERE tk = 'AUTH') AS devices
-  FROM w_ev GROUP BY user_id`;
+/**
+ * Per-user inputs over the window (`win`: a condition on the hour start `hs` selecting the
+ * window's events): the counts summed from the per-user hours (table `uh`, CDC excluded), the
+ * distinct courses of course, video and assessment events and the distinct devices of auth events.
+ */
+export function segmentFeatures(win: string): string {
+  return `
+  WITH c AS (
+    SELECT user_id,
+      sum(logins)::BIGINT AS logins,
+      sum(app_events)::BIGINT AS app_events,
+      sum(clickstream_events)::BIGINT AS clicks,
+      sum(video_plays)::BIGINT AS video_plays,
+      sum(video_completes)::BIGINT AS video_completes,
+      sum(assessments_graded)::BIGINT AS assessments_graded,
+      sum(courses_completed)::BIGINT AS courses_completed
+    FROM uh WHERE user_id IS NOT NULL AND ${win} GROUP BY user_id
+  ), cc AS (
+    SELECT user_id, count(DISTINCT course_id) AS courses FROM ev
+    WHERE tk IN ('COURSE', 'VIDEO', 'ASSESSMENT') AND user_id IS NOT NULL AND ${win}
+    GROUP BY user_id
+  ), dv AS (
+    SELECT user_id, count(DISTINCT device) AS devices FROM ev
+    WHERE tk = 'AUTH' AND user_id IS NOT NULL AND ${win}
+    GROUP BY user_id
+  )
+  SELECT c.*, coalesce(cc.courses, 0) AS courses, coalesce(dv.devices, 0) AS devices
+  FROM c LEFT JOIN cc USING (user_id) LEFT JOIN dv USING (user_id)`;
+}
 
 /**
  * Score, segment and dimensions (generator/README.md), over features `f` joined with `sessions`
@@ -63,6 +79,7 @@ export const userSegmentation: ViewDef = {
   job: "user_segmentation",
   daily: true,
   needsSessions: true,
+  needsUserHours: true,
   // The window, plus a day on each side so its sessions are whole.
   reads: (ctx) => [-ctx.lookbackDays, 1],
   columns: [
@@ -91,14 +108,14 @@ export const userSegmentation: ViewDef = {
   ],
   sortKey: ["user_id"],
   sql: (ctx: ViewContext) => {
-    const dates = windowDates(ctx.date, ctx.lookbackDays).map(lit).join(", ");
+    const dates = windowDates(ctx.date, ctx.lookbackDays);
+    const win = inDays("hs", dates[0], nextDay(ctx.date));
     return `
-    WITH w_ev AS (
-      SELECT * FROM ev WHERE tk <> 'CDC' AND user_id IS NOT NULL AND date IN (${dates})
-    ), fe AS (${SEGMENT_FEATURES}),
+    WITH fe AS (${segmentFeatures(win)}),
     s AS (
       SELECT user_id, count(*) AS sessions FROM sess
-      WHERE strftime(epoch_ms(start_ms), '%Y-%m-%d') IN (${dates}) GROUP BY user_id
+      WHERE strftime(epoch_ms(start_ms), '%Y-%m-%d') IN (${dates.map(lit).join(", ")})
+      GROUP BY user_id
     ), f AS (
       SELECT fe.*, coalesce(s.sessions, 0) AS sessions, ${ctx.lookbackDays} AS lookback_days
       FROM fe LEFT JOIN s USING (user_id)

@@ -1,0 +1,39 @@
+/**
+ * @module
+ * Table `uh`: per user and UTC hour, the event counts that `user_activity`, `daily_summary` and
+ * `user_segmentation` read, over every event loaded (CDC excluded). One hash aggregate over every
+ * event instead of three (each view grouped all events by user on its own); the views then read
+ * a table with a row per active user-hour.
+ */
+
+/** `count(*) FILTER (WHERE cond)`. */
+function countIf(cond: string): string {
+  return `count(*) FILTER (WHERE ${cond})`;
+}
+
+/**
+ * `uh(user_id, hs, events, logins, video_events, assessment_events, app_events, course_events,
+ * notification_events, profile_events, clickstream_events, video_plays, video_completes,
+ * assessments_graded, courses_completed, enrollments, last_ms)`: counts are BIGINT, `last_ms` the
+ * latest event time (ms) of the user in the hour.
+ */
+export function userHoursSql(): string {
+  return `
+    SELECT user_id, hs, count(*) AS events,
+      ${countIf("tk = 'AUTH' AND action = 'login'")} AS logins,
+      ${countIf("tk = 'VIDEO'")} AS video_events,
+      ${countIf("tk = 'ASSESSMENT'")} AS assessment_events,
+      ${countIf("tk = 'APP_EVENTS'")} AS app_events,
+      ${countIf("tk = 'COURSE'")} AS course_events,
+      ${countIf("tk = 'NOTIFICATION'")} AS notification_events,
+      ${countIf("tk = 'PROFILE'")} AS profile_events,
+      ${countIf("tk = 'CLICKSTREAM'")} AS clickstream_events,
+      ${countIf("tk = 'VIDEO' AND action = 'play'")} AS video_plays,
+      ${countIf("tk = 'VIDEO' AND action = 'complete'")} AS video_completes,
+      ${countIf("tk = 'ASSESSMENT' AND action = 'graded'")} AS assessments_graded,
+      ${countIf("tk = 'COURSE' AND action = 'completed'")} AS courses_completed,
+      ${countIf("tk = 'COURSE' AND action = 'enrolled'")} AS enrollments,
+      max(event_time) AS last_ms
+    FROM ev WHERE tk <> 'CDC'
+    GROUP BY user_id, hs`;
+}
