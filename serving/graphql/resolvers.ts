@@ -21,6 +21,7 @@ import type {
   ViewKeys,
 } from "../merge/types.ts";
 import { floorMinute, MINUTE_MS } from "../../shared/time.ts";
+import { FIGURES } from "../merge/figures.ts";
 import { slidingWindows } from "../merge/sliding.ts";
 import type { ServingContext } from "./context.ts";
 import { badUserInput, DateScalar, DateTimeScalar } from "./scalars.ts";
@@ -243,20 +244,17 @@ export function createResolvers() {
             granularity: "MINUTE",
           }, answer)
         );
-        const windows = slidingWindows(a.points, firstEnd, lastEnd, size * MINUTE_MS, {
-          zero: () => ({ events: 0, logins: 0, videoEvents: 0, assessmentEvents: 0, appEvents: 0 }),
-          add(into, p) {
-            into.events += p.events;
-            into.logins += p.logins;
-            into.videoEvents += p.videoEvents;
-            into.assessmentEvents += p.assessmentEvents;
-            into.appEvents += p.appEvents;
-          },
-        });
+        const windows = slidingWindows(
+          a.points,
+          firstEnd,
+          lastEnd,
+          size * MINUTE_MS,
+          FIGURES.userActivity,
+        );
         return {
           userId,
           windowMinutes: size,
-          windows: windows.map((w) => ({ start: w.start, end: w.end, ...w.figures })),
+          windows: windows.map((w) => activityPoint({ ...w, source: "REALTIME" })),
           provenance: provenance(a.provenance),
         };
       },

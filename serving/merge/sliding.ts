@@ -7,6 +7,7 @@
  * `recentActivity`.
  */
 import { MINUTE_MS } from "../../shared/time.ts";
+import type { FigureOps } from "./figures.ts";
 
 /** A minute point: its start and additive figures. */
 export interface MinutePoint<F> {
@@ -23,14 +24,14 @@ export interface SlidingWindow<F> {
 
 /**
  * Windows of `sizeMs` ending at every minute boundary from `firstEnd` through `lastEnd` (oldest
- * first), each the sum (by `add`, from `zero()`) of the points starting in it.
+ * first), each the sum (by `ops`) of the points starting in it.
  */
 export function slidingWindows<F>(
   points: readonly MinutePoint<F>[],
   firstEnd: number,
   lastEnd: number,
   sizeMs: number,
-  ops: { zero(): F; add(into: F, point: F): void },
+  ops: FigureOps<F>,
 ): SlidingWindow<F>[] {
   for (const [name, v] of [["firstEnd", firstEnd], ["lastEnd", lastEnd], ["sizeMs", sizeMs]]) {
     if (!Number.isInteger(v) || (v as number) % MINUTE_MS !== 0) {
@@ -52,7 +53,7 @@ export function slidingWindows<F>(
     while (first < sorted.length && sorted[first].start < start) first++;
     const figures = ops.zero();
     for (let i = first; i < sorted.length && sorted[i].start < end; i++) {
-      ops.add(figures, sorted[i].figures);
+      ops.addInto(figures, sorted[i].figures);
     }
     out.push({ start, end, figures });
   }

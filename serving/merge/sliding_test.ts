@@ -5,7 +5,7 @@ import { slidingWindows } from "./sliding.ts";
 const T0 = Date.parse("2026-12-04T10:00:00Z");
 const ops = {
   zero: () => ({ n: 0 }),
-  add: (into: { n: number }, p: { n: number }) => void (into.n += p.n),
+  addInto: (into: { n: number }, p: { n: number }) => (into.n += p.n, into),
 };
 
 Deno.test("each window sums the minute points starting in [end − size, end)", () => {
