@@ -160,14 +160,18 @@ export class Flusher {
     return true;
   }
 
-  /** Runs `fn` until it succeeds (or the deadline passes), backing off. */
-  async retry<T>(stage: string, fn: () => Promise<T>, deadline: number): Promise<T> {
+  /**
+   * Runs `fn` until it succeeds (or the deadline passes), backing off. A first-try success of a
+   * call that did no I/O (`didIo` false: nothing to write) is not reported: during an outage an
+   * empty flush would otherwise report the store healthy between the failures of real ones.
+   */
+  async retry<T>(stage: string, fn: () => Promise<T>, deadline: number, didIo = true): Promise<T> {
     const o = this.#o;
     for (let attempt = 0;; attempt++) {
       try {
         const out = await fn();
         if (attempt > 0) o.log.info(`${stage}: recovered`, { attempts: attempt + 1 });
-        o.onSuccess(stage, attempt > 0);
+        if (didIo || attempt > 0) o.onSuccess(stage, attempt > 0);
         return out;
       } catch (e) {
         o.metrics.flushFailures.inc({ stage });
@@ -217,9 +221,14 @@ export class Flusher {
     let rows = 0;
     for (const p of job.prepared) rows += p.f.rows;
     const t0 = performance.now();
-    await this.retry("write rows", async () => {
-      await Promise.all(job.prepared.map((p) => p.f.write()));
-    }, deadline);
+    await this.retry(
+      "write rows",
+      async () => {
+        await Promise.all(job.prepared.map((p) => p.f.write()));
+      },
+      deadline,
+      rows > 0,
+    );
     this.#o.stats.writeMs += performance.now() - t0;
     this.#o.latency.complete(job.epoch, this.#o.now());
     const byTable = new Map<string, number>();
@@ -263,7 +272,12 @@ export class Flusher {
         });
         marks.push(() => worker.markStored(name, c));
       }
-      await this.retry("store checkpoints", () => this.#o.checkpoints.store(changed), deadline);
+      await this.retry(
+        "store checkpoints",
+        () => this.#o.checkpoints.store(changed),
+        deadline,
+        changed.length > 0,
+      );
       for (const mark of marks) mark();
     }
     this.#o.stats.checkpointMs += performance.now() - t1;

@@ -22,13 +22,14 @@ class FakeWorker {
   readonly topicName = "video_topic";
   readonly partition = 0;
   position = 0;
+  rows = 1;
   write: () => Promise<void> = () => Promise.resolve();
   #stored: Checkpoint | undefined;
   prepareFlush(): JobFlush[] {
     const write = this.write;
     return [{
       job: JOB,
-      prepared: { checkpoint: cp(this.position), rows: 1, write },
+      prepared: { checkpoint: cp(this.position), rows: this.rows, write },
       flush: undefined,
     }];
   }
@@ -44,6 +45,7 @@ function setup(maxInFlight = 4) {
   const worker = new FakeWorker();
   const stored: number[][] = [];
   const events: string[] = [];
+  const health: string[] = [];
   const checkpoints: CheckpointStore = {
     loadAll: () => Promise.resolve(new Map()),
     store(entries: readonly CheckpointEntry[]) {
@@ -64,11 +66,11 @@ function setup(maxInFlight = 4) {
     now: Date.now,
     backoff: { initialMs: 1, maxMs: 2 },
     afterFlush: () => events.push("commit"),
-    onFailure: () => {},
-    onSuccess: () => {},
+    onFailure: (stage) => health.push(`${stage} failed`),
+    onSuccess: (stage, recovered) => health.push(`${stage} ok${recovered ? " (recovered)" : ""}`),
     maxInFlight,
   });
-  return { worker, flusher, stored, events };
+  return { worker, flusher, stored, events, health };
 }
 
 Deno.test("a flush writes its rows while an earlier flush's writes are still in flight", async () => {
@@ -156,4 +158,24 @@ Deno.test("a written flush waiting for earlier checkpoints does not hold a write
   assertEquals([flusher.queued, flusher.canStart], [1, true]);
   stalled.resolve();
   await b.done;
+});
+
+Deno.test("an empty flush does not report the store healthy while a real one is failing", async () => {
+  const { worker, flusher, health } = setup();
+  let down = true;
+  worker.position = 10;
+  worker.write = () => down ? Promise.reject(new Error("down")) : Promise.resolve();
+  const failing = await flusher.start(Infinity);
+  await new Promise((r) => setTimeout(r, 5));
+  // A flush with nothing to write (consumption paused) and an unchanged checkpoint: no I/O.
+  worker.rows = 0;
+  worker.write = () => Promise.resolve();
+  const empty = await flusher.start(Infinity);
+  await new Promise((r) => setTimeout(r, 5));
+  assertEquals(health.includes("write rows ok"), false, health.join("; "));
+  assertEquals(health.includes("write rows failed"), true);
+  down = false;
+  await failing.done;
+  await empty.done;
+  assertEquals(health.includes("write rows ok (recovered)"), true, health.join("; "));
 });
