@@ -5,11 +5,7 @@
  * event instead of three (each view grouped all events by user on its own); the views then read
  * a table with a row per active user-hour.
  */
-
-/** `count(*) FILTER (WHERE cond)`. */
-function countIf(cond: string): string {
-  return `count(*) FILTER (WHERE ${cond})`;
-}
+import { countIf } from "./_sql.ts";
 
 /**
  * `uh(user_id, hs, events, logins, video_events, assessment_events, app_events, course_events,

@@ -43,8 +43,6 @@ export async function runJob(
       value: JSON.stringify(e),
     });
   }
-  await sim.run(Infinity, { flushEvery: options.flushEvery ?? 1, chunk: 1 });
-  await sim.flush();
-  await sim.flush();
+  await sim.runCrashing([], { flushEvery: options.flushEvery ?? 1, chunk: 1 });
   return store;
 }

@@ -153,6 +153,24 @@ export class Sim {
     }
   }
 
+  /**
+   * Reads every record, crashing after each count of records read in `crashes` (ascending), then
+   * flushes twice: the second, quiet flush writes what parts deferred.
+   */
+  async runCrashing(
+    crashes: readonly number[],
+    options: { chunk?: number; flushEvery?: number } = {},
+  ): Promise<void> {
+    let done = 0;
+    for (const at of crashes) {
+      done += await this.run(at - done, options);
+      await this.crash();
+    }
+    await this.run(Infinity, options);
+    await this.flush();
+    await this.flush();
+  }
+
   /** Drops every worker and everything not flushed; the next run resumes from checkpoints. */
   async crash(): Promise<void> {
     for (const w of this.#workers.values()) await w.close();

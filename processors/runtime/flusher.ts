@@ -231,17 +231,14 @@ export class Flusher {
     );
     this.#o.stats.writeMs += performance.now() - t0;
     this.#o.latency.complete(job.epoch, this.#o.now());
-    const byTable = new Map<string, number>();
     for (const p of job.prepared) {
-      if (!p.f.rowsByTable) continue;
-      for (const [t, n] of p.f.rowsByTable) byTable.set(t, (byTable.get(t) ?? 0) + n);
+      let known = 0;
+      for (const [table, n] of p.f.rowsByTable ?? []) {
+        this.#o.metrics.rowsWritten.inc({ table }, n);
+        known += n;
+      }
+      if (p.f.rows > known) this.#o.metrics.rowsWritten.inc({ table: "other" }, p.f.rows - known);
     }
-    let known = 0;
-    for (const [table, n] of byTable) {
-      this.#o.metrics.rowsWritten.inc({ table }, n);
-      known += n;
-    }
-    if (rows > known) this.#o.metrics.rowsWritten.inc({ table: "other" }, rows - known);
     this.#o.stats.rowsWritten += rows;
     job.written = true;
     job.prepared = []; // the rows are no longer needed; the checkpoints may wait a while

@@ -40,14 +40,7 @@ async function runAll(crashes: number[], seed = 5) {
   const store = new MemoryViewStore();
   const sim = new Sim({ jobs: builtinViewJobs({ store, config: { topics: {} as never } }) });
   for (const r of records(6_000, seed)) sim.append(r);
-  let done = 0;
-  for (const at of crashes) {
-    done += await sim.run(at - done, { flushEvery: 97 });
-    await sim.crash();
-  }
-  await sim.run(Infinity, { flushEvery: 97 });
-  await sim.flush();
-  await sim.flush(); // a quiet flush writes any deferred rows (parts that defer, e.g. SlidingPart)
+  await sim.runCrashing(crashes, { flushEvery: 97 });
   return { store, sim };
 }
 

@@ -33,8 +33,9 @@ export function slidingWindows<F>(
   sizeMs: number,
   ops: FigureOps<F>,
 ): SlidingWindow<F>[] {
-  for (const [name, v] of [["firstEnd", firstEnd], ["lastEnd", lastEnd], ["sizeMs", sizeMs]]) {
-    if (!Number.isInteger(v) || (v as number) % MINUTE_MS !== 0) {
+  const bounds = [["firstEnd", firstEnd], ["lastEnd", lastEnd], ["sizeMs", sizeMs]] as const;
+  for (const [name, v] of bounds) {
+    if (!Number.isInteger(v) || v % MINUTE_MS !== 0) {
       throw new RangeError(
         `Cannot derive sliding windows: '${name}' must be a whole number of minutes, got ${v}`,
       );
