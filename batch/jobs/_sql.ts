@@ -8,6 +8,17 @@ export function lit(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+/**
+ * Events of the rows of `ev` (optionally those matching `cond`) as BIGINT: a row stands for `n`
+ * events (batch/source.ts {@link GRAIN_TOPICS}: the biggest topics are loaded as one row per
+ * distinct value of the columns the views read).
+ */
+export function events(cond?: string): string {
+  return cond
+    ? `coalesce(sum(n) FILTER (WHERE ${cond}), 0)::BIGINT`
+    : `coalesce(sum(n), 0)::BIGINT`;
+}
+
 /** `count(*) FILTER (WHERE cond)` as BIGINT. */
 export function countIf(cond: string): string {
   return `count(*) FILTER (WHERE ${cond})`;

@@ -3,7 +3,7 @@
  * `daily_summary`: one row per day (CONTRACTS.md §4 `DailySummary`). Published only for complete
  * days (all 24 hours).
  */
-import { lit } from "./_sql.ts";
+import { events, lit } from "./_sql.ts";
 import { inPublishedHours, type ViewContext, type ViewDef } from "./_view.ts";
 
 /** Rank rule of DESIGN.md "Percentiles": the value at 0-based rank floor(q·(n−1)). */
@@ -53,7 +53,7 @@ export const dailySummary: ViewDef = {
     ),
     bt AS (
       SELECT coalesce(to_json(list({'key': k, 'count': c} ORDER BY k))::VARCHAR, '[]') AS j
-      FROM (SELECT event_type AS k, count(*) AS c FROM d_ev WHERE tk = 'APP_EVENTS'
+      FROM (SELECT event_type AS k, ${events()} AS c FROM d_ev WHERE tk = 'APP_EVENTS'
         GROUP BY event_type)
     )
     SELECT ${lit(ctx.date)} AS date, t.total_events, t.active_users,

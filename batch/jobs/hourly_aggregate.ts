@@ -3,6 +3,7 @@
  * `hourly_aggregate`: app events per hour, event type and app type with exact distinct users and
  * sessions (the seed's hourly job).
  */
+import { events } from "./_sql.ts";
 import type { ViewDef } from "./_view.ts";
 
 /** The hourly aggregate view. */
@@ -21,7 +22,7 @@ export const hourlyAggregate: ViewDef = {
   ],
   sortKey: ["hour", "event_type", "app_type"],
   sql: () => `
-    SELECT hs AS hour, event_type, app_type, count(*) AS event_count,
+    SELECT hs AS hour, event_type, app_type, ${events()} AS event_count,
       count(DISTINCT user_id) AS unique_users, count(DISTINCT session_id) AS unique_sessions
     FROM d_ev WHERE tk = 'APP_EVENTS'
     GROUP BY hs, event_type, app_type`,

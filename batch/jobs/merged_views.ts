@@ -4,7 +4,7 @@
  * Figures and sketch bytes are those of the realtime rows summed over Kafka partitions
  * (docs/DESIGN.md "Semantics" and "Realtime views").
  */
-import { countIf, lit, orderedSum, PERCENT } from "./_sql.ts";
+import { countIf, events, lit, orderedSum, PERCENT } from "./_sql.ts";
 import { hoursIn, inPublishedHours, type ViewContext, type ViewDef } from "./_view.ts";
 
 const SAME_DAY = (): [number, number] => [0, 0];
@@ -25,7 +25,7 @@ export const appEventCounts: ViewDef = {
   ],
   sortKey: ["user_id", "hour", "event_type", "app_type"],
   sql: () => `
-    SELECT user_id, hs AS hour, event_type, app_type, count(*) AS event_count
+    SELECT user_id, hs AS hour, event_type, app_type, ${events()} AS event_count
     FROM d_ev WHERE tk = 'APP_EVENTS'
     GROUP BY user_id, hs, event_type, app_type`,
 };
@@ -112,10 +112,10 @@ export const videoViews: ViewDef = {
   sql: () => `
     SELECT *, hll_sketch(users) AS unique_viewers, len(users) AS unique_viewers_exact FROM (
     SELECT video_id, hs AS hour,
-      ${countIf("action = 'play'")} AS plays,
-      ${countIf("action = 'pause'")} AS pauses,
-      ${countIf("action = 'complete'")} AS completes,
-      ${orderedSum("CASE WHEN action = 'heartbeat' THEN watched_sec END")} AS watch_seconds,
+      ${events("action = 'play'")} AS plays,
+      ${events("action = 'pause'")} AS pauses,
+      ${events("action = 'complete'")} AS completes,
+      coalesce(sum(watched) FILTER (WHERE action = 'heartbeat'), 0)::DOUBLE AS watch_seconds,
       list(DISTINCT user_id) AS users
     FROM d_ev WHERE tk = 'VIDEO'
     GROUP BY video_id, hs)`,

@@ -5,7 +5,7 @@
  * event instead of three (each view grouped all events by user on its own); the views then read
  * a table with a row per active user-hour.
  */
-import { countIf } from "./_sql.ts";
+import { events } from "./_sql.ts";
 
 /**
  * `uh(user_id, hs, events, logins, video_events, assessment_events, app_events, course_events,
@@ -15,21 +15,21 @@ import { countIf } from "./_sql.ts";
  */
 export function userHoursSql(): string {
   return `
-    SELECT user_id, hs, count(*) AS events,
-      ${countIf("tk = 'AUTH' AND action = 'login'")} AS logins,
-      ${countIf("tk = 'VIDEO'")} AS video_events,
-      ${countIf("tk = 'ASSESSMENT'")} AS assessment_events,
-      ${countIf("tk = 'APP_EVENTS'")} AS app_events,
-      ${countIf("tk = 'COURSE'")} AS course_events,
-      ${countIf("tk = 'NOTIFICATION'")} AS notification_events,
-      ${countIf("tk = 'PROFILE'")} AS profile_events,
-      ${countIf("tk = 'CLICKSTREAM'")} AS clickstream_events,
-      ${countIf("tk = 'VIDEO' AND action = 'play'")} AS video_plays,
-      ${countIf("tk = 'VIDEO' AND action = 'complete'")} AS video_completes,
-      ${countIf("tk = 'ASSESSMENT' AND action = 'graded'")} AS assessments_graded,
-      ${countIf("tk = 'COURSE' AND action = 'completed'")} AS courses_completed,
-      ${countIf("tk = 'COURSE' AND action = 'enrolled'")} AS enrollments,
-      max(event_time) AS last_ms
+    SELECT user_id, hs, ${events()} AS events,
+      ${events("tk = 'AUTH' AND action = 'login'")} AS logins,
+      ${events("tk = 'VIDEO'")} AS video_events,
+      ${events("tk = 'ASSESSMENT'")} AS assessment_events,
+      ${events("tk = 'APP_EVENTS'")} AS app_events,
+      ${events("tk = 'COURSE'")} AS course_events,
+      ${events("tk = 'NOTIFICATION'")} AS notification_events,
+      ${events("tk = 'PROFILE'")} AS profile_events,
+      ${events("tk = 'CLICKSTREAM'")} AS clickstream_events,
+      ${events("tk = 'VIDEO' AND action = 'play'")} AS video_plays,
+      ${events("tk = 'VIDEO' AND action = 'complete'")} AS video_completes,
+      ${events("tk = 'ASSESSMENT' AND action = 'graded'")} AS assessments_graded,
+      ${events("tk = 'COURSE' AND action = 'completed'")} AS courses_completed,
+      ${events("tk = 'COURSE' AND action = 'enrolled'")} AS enrollments,
+      max(last_ms) AS last_ms
     FROM ev WHERE tk <> 'CDC'
     GROUP BY user_id, hs`;
 }
