@@ -142,9 +142,25 @@ export interface LoadStats {
  * heartbeats' `watched_sec`.
  */
 export const GRAIN_TOPICS: Readonly<Partial<Record<TopicKey, string>>> = {
-  VIDEO: `sum(CAST(watched_sec AS DECIMAL(38, 12))) FILTER (WHERE action = 'heartbeat') AS watched`,
+  VIDEO: `${exactSum("watched_sec", "action = 'heartbeat'")} AS watched`,
   APP_EVENTS: "",
 };
+
+/**
+ * The exact sum (DECIMAL(38, 12)) of `column` (DOUBLE) over the rows matching `cond`, each value
+ * taken as DECIMAL(38, 12) like `orderedSum`; 0 without any. Values of at most 3 decimals below
+ * 1000 in magnitude (`column * 1000` is integral: watched seconds, scores) are added as BIGINT
+ * thousandths, which is cheaper than DECIMAL(38, 12) and gives the same value (for |x| < 1000 the
+ * double nearest to k/1000 converts to exactly k/1000 at 12 decimals); the others as
+ * DECIMAL(38, 12).
+ */
+export function exactSum(column: string, cond: string): string {
+  const milli = `abs(${column}) < 1000 AND ${column} * 1000 = round(${column} * 1000)`;
+  return `(CAST(coalesce(sum(CAST(round(${column} * 1000) AS BIGINT))
+      FILTER (WHERE ${cond} AND ${milli}), 0) AS DECIMAL(38, 0)) * CAST(0.001 AS DECIMAL(3, 3))
+    + coalesce(sum(CAST(${column} AS DECIMAL(38, 12))) FILTER (WHERE ${cond} AND NOT (${milli})),
+      0))`;
+}
 
 /** Columns a grain table does not group by: the dedup key and order, the time, summed values. */
 const NOT_GRAIN = new Set([
@@ -204,17 +220,15 @@ export async function loadEvents(
     const drops = `${table}_dups`;
     if (files.length === 0) {
       const nulls = kept.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
-      rows = `(SELECT *, ${hs}, NULL AS f, NULL AS r FROM (SELECT ${nulls}) WHERE FALSE)`;
+      rows = `(SELECT *, ${hs}, NULL AS k FROM (SELECT ${nulls}) WHERE FALSE)`;
     } else {
       const list = files.map((f) => lit(f.path)).join(", ");
       const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
-        hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER}, filename = true,
-        file_row_number = true)`;
+        hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
       rows = `(SELECT *, ${hs} FROM (
-          SELECT ${kept.map((c) => `${cast(c)} AS "${c}"`).join(", ")},
-            filename AS f, file_row_number AS r
+          SELECT ${kept.map((c) => `${cast(c)} AS "${c}"`).join(", ")}, ${ROW_KEY} AS k
           FROM ${source}
-        ) ANTI JOIN ${drops} USING (f, r))`;
+        ) ANTI JOIN ${drops} USING (k))`;
       try {
         await noteDuplicates(conn, source, drops);
       } catch (e) {
@@ -226,7 +240,7 @@ export async function loadEvents(
     try {
       await conn.run(
         grain === undefined
-          ? `CREATE OR REPLACE TABLE ${table} AS SELECT * EXCLUDE (f, r) FROM ${rows}`
+          ? `CREATE OR REPLACE TABLE ${table} AS SELECT * EXCLUDE (k) FROM ${rows}`
           : `CREATE OR REPLACE TABLE ${table} AS
              SELECT ${keys}, count(*)::INTEGER AS n, max(event_time) AS last_ms
                ${grain ? `, ${grain}` : ""}
@@ -263,8 +277,14 @@ function cast(column: string): string {
 }
 
 /**
- * Creates temp table `drops(f, r)`: the file and row number of every copy of an event but the first
- * in `source` (a `read_parquet` with `filename` and `file_row_number`). The 32 high bits of each
+ * A row of a `read_parquet` of a file list as one BIGINT: its file's index in the list and its row
+ * number in the file.
+ */
+const ROW_KEY = "(file_index << 32) + file_row_number";
+
+/**
+ * Creates temp table `drops(k)`: the {@link ROW_KEY} of every copy of an event but the first in
+ * `source` (a `read_parquet`; the same file list as the reads that drop them). The 32 high bits of each
  * `event_id`'s hash are read (one column, no table) and those occurring more than once found
  * ({@link repeatedHashes}); only the rows of those are ranked, exactly by `event_id` and then by
  * `(kafka_ts, partition, offset)`.
@@ -291,13 +311,13 @@ async function noteDuplicates(
   app.closeSync();
   await conn.run(`
     CREATE OR REPLACE TEMP TABLE ${drops} AS
-    SELECT f, r FROM (
-      SELECT filename AS f, file_row_number AS r, row_number() OVER (PARTITION BY event_id
-        ORDER BY ${cast("kafka_ts")}, ${cast("partition")}, ${cast("offset")}) AS k
+    SELECT k FROM (
+      SELECT ${ROW_KEY} AS k, row_number() OVER (PARTITION BY event_id
+        ORDER BY ${cast("kafka_ts")}, ${cast("partition")}, ${cast("offset")}) AS copy
       FROM ${source}
       WHERE event_id IS NOT NULL
         AND CAST(hash(event_id) >> 32 AS UINTEGER) IN (SELECT h FROM ${hashes})
-    ) WHERE k > 1`);
+    ) WHERE copy > 1`);
   await conn.run(`DROP TABLE ${hashes}`);
 }
 
