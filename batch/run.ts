@@ -25,7 +25,7 @@ import {
   STAGING_DIR,
 } from "./publish.ts";
 import { registerSketchFunctions } from "./sketch_udf.ts";
-import { inParallel, loadEvents, type LoadStats, topicTable } from "./source.ts";
+import { enumTypes, inParallel, loadEvents, type LoadStats, topicTable } from "./source.ts";
 
 /**
  * Target rows per Parquet row group of a view file. DuckDB may append a short remainder to a row
@@ -246,6 +246,7 @@ async function runDay(
     for (const t of ["sess", "uh", ...TOPIC_KEYS.map(topicTable)]) {
       await conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
     }
+    for (const t of enumTypes()) await conn.run(`DROP TYPE IF EXISTS ${t}`).catch(() => {});
     for (const c of conns) c.closeSync();
     await lock.release();
   }

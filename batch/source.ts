@@ -14,7 +14,7 @@ import type {
 import { type ArchiveFile, listArchiveFiles } from "../shared/archive.ts";
 import type { TopicKey } from "../shared/config.ts";
 import { TOPIC_KEYS } from "../shared/config.ts";
-import { lit } from "./jobs/_sql.ts";
+import { exactSum, lit } from "./jobs/_sql.ts";
 
 /** An archive file that cannot be read; names the file. */
 export class ArchiveReadError extends Error {
@@ -63,6 +63,30 @@ const TYPES: Record<string, string> = {
   max_score: "DOUBLE",
   watched_sec: "DOUBLE",
 };
+
+/**
+ * Columns stored as an ENUM of their distinct values when there are at most {@link ENUM_LIMIT}:
+ * the clickstream pages, which the sessions collect into lists; a list of small integers is built,
+ * sorted and cut at half the cost of a list of URLs. Above the limit they stay VARCHAR. The ENUM's
+ * values are declared in VARCHAR order, so it compares like the text.
+ */
+const ENUM_COLUMNS: Readonly<Partial<Record<TopicKey, readonly string[]>>> = {
+  CLICKSTREAM: ["page_url"],
+};
+
+/** Most distinct values of an {@link ENUM_COLUMNS} column stored as an ENUM. */
+export const ENUM_LIMIT = 65_536;
+
+/** The ENUM types {@link loadEvents} may create (drop them after the tables that use them). */
+export function enumTypes(): string[] {
+  return Object.entries(ENUM_COLUMNS).flatMap(([key, cols]) =>
+    (cols ?? []).map((c) => enumType(key as TopicKey, c))
+  );
+}
+
+function enumType(key: TopicKey, column: string): string {
+  return `${topicTable(key)}_${column}`;
+}
 
 /** The table holding one topic's deduplicated events. */
 export function topicTable(key: TopicKey): string {
@@ -146,22 +170,6 @@ export const GRAIN_TOPICS: Readonly<Partial<Record<TopicKey, string>>> = {
   APP_EVENTS: "",
 };
 
-/**
- * The exact sum (DECIMAL(38, 12)) of `column` (DOUBLE) over the rows matching `cond`, each value
- * taken as DECIMAL(38, 12) like `orderedSum`; 0 without any. Values of at most 3 decimals below
- * 1000 in magnitude (`column * 1000` is integral: watched seconds, scores) are added as BIGINT
- * thousandths, which is cheaper than DECIMAL(38, 12) and gives the same value (for |x| < 1000 the
- * double nearest to k/1000 converts to exactly k/1000 at 12 decimals); the others as
- * DECIMAL(38, 12).
- */
-export function exactSum(column: string, cond: string): string {
-  const milli = `abs(${column}) < 1000 AND ${column} * 1000 = round(${column} * 1000)`;
-  return `(CAST(coalesce(sum(CAST(round(${column} * 1000) AS BIGINT))
-      FILTER (WHERE ${cond} AND ${milli}), 0) AS DECIMAL(38, 0)) * CAST(0.001 AS DECIMAL(3, 3))
-    + coalesce(sum(CAST(${column} AS DECIMAL(38, 12))) FILTER (WHERE ${cond} AND NOT (${milli})),
-      0))`;
-}
-
 /** Columns a grain table does not group by: the dedup key and order, the time, summed values. */
 const NOT_GRAIN = new Set([
   "partition",
@@ -193,7 +201,12 @@ const NOT_GRAIN = new Set([
 export async function loadEvents(
   conns: readonly DuckDBConnection[],
   dataDir: string,
-  options: { dates: readonly string[]; topics: Record<TopicKey, string> },
+  options: {
+    dates: readonly string[];
+    topics: Record<TopicKey, string>;
+    /** Most distinct values of a column stored as an ENUM; default {@link ENUM_LIMIT}. */
+    enumLimit?: number;
+  },
 ): Promise<LoadStats> {
   const hs = `epoch_ms(event_time - ((event_time % 3600000) + 3600000) % 3600000) AS hs`;
   const topics: { key: TopicKey; cols: string[]; files: ArchiveFile[] }[] = [];
@@ -225,15 +238,23 @@ export async function loadEvents(
       const list = files.map((f) => lit(f.path)).join(", ");
       const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
         hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
-      rows = `(SELECT *, ${hs} FROM (
-          SELECT ${kept.map((c) => `${cast(c)} AS "${c}"`).join(", ")}, ${ROW_KEY} AS k
-          FROM ${source}
-        ) ANTI JOIN ${drops} USING (k))`;
+      const types: Record<string, string> = {};
       try {
         await noteDuplicates(conn, source, drops);
+        for (const c of ENUM_COLUMNS[key] ?? []) {
+          const type = enumType(key, c);
+          if (await createEnum(conn, source, c, type, options.enumLimit ?? ENUM_LIMIT)) {
+            types[c] = type;
+          }
+        }
       } catch (e) {
         throw await blame(conn, files, e as Error);
       }
+      const typed = (c: string) => types[c] ? `CAST(${cast(c)} AS ${types[c]})` : cast(c);
+      rows = `(SELECT *, ${hs} FROM (
+          SELECT ${kept.map((c) => `${typed(c)} AS "${c}"`).join(", ")}, ${ROW_KEY} AS k
+          FROM ${source}
+        ) ANTI JOIN ${drops} USING (k))`;
     }
     const grain = GRAIN_TOPICS[key];
     const keys = [...kept.filter((c) => !NOT_GRAIN.has(c)), "hs"].map((c) => `"${c}"`).join(", ");
@@ -274,6 +295,30 @@ export async function loadEvents(
 /** A column of the archive as the type the views read it with. */
 function cast(column: string): string {
   return `CAST("${column}" AS ${TYPES[column] ?? "VARCHAR"})`;
+}
+
+/**
+ * Creates ENUM type `type` of the distinct values of `column` in `source` when there are at most
+ * `limit`; says whether it did.
+ */
+async function createEnum(
+  conn: DuckDBConnection,
+  source: string,
+  column: string,
+  type: string,
+  limit: number,
+): Promise<boolean> {
+  const values = `${type}_values`;
+  await conn.run(`DROP TYPE IF EXISTS ${type}`);
+  await conn.run(`
+    CREATE OR REPLACE TEMP TABLE ${values} AS
+    SELECT DISTINCT ${cast(column)} AS v FROM ${source} WHERE "${column}" IS NOT NULL`);
+  const n = await scalar(conn, `SELECT count(*) FROM ${values}`);
+  if (n <= limit) {
+    await conn.run(`CREATE TYPE ${type} AS ENUM (SELECT v FROM ${values} ORDER BY v)`);
+  }
+  await conn.run(`DROP TABLE ${values}`);
+  return n <= limit;
 }
 
 /**
