@@ -14,7 +14,7 @@ import type {
 import { type ArchiveFile, listArchiveFiles } from "../shared/archive.ts";
 import type { TopicKey } from "../shared/config.ts";
 import { TOPIC_KEYS } from "../shared/config.ts";
-import { exactSum, lit } from "./jobs/_sql.ts";
+import { lit } from "./jobs/_sql.ts";
 
 /** An archive file that cannot be read; names the file. */
 export class ArchiveReadError extends Error {
@@ -162,11 +162,12 @@ export interface LoadStats {
  * (INTEGER: the deduplicated events it stands for) and `last_ms` (their latest event time): no view
  * needs these topics' event order, and their rows are 4–5 times fewer (a user's heartbeats of one
  * video in an hour, app events of one session). The value is what the row keeps of the further
- * columns: VIDEO keeps `watched`, the exact sum (DECIMAL(38, 12), as `orderedSum`) of the
- * heartbeats' `watched_sec`.
+ * columns: VIDEO keeps `watched`, the exact sum (DECIMAL(38, 12), as `orderedSum`) of the rows'
+ * `watched_sec`.
  */
 export const GRAIN_TOPICS: Readonly<Partial<Record<TopicKey, string>>> = {
-  VIDEO: `${exactSum("watched_sec", "action = 'heartbeat'")} AS watched`,
+  // Unfiltered: `action` is a key, so video_views takes the heartbeat rows' sums.
+  VIDEO: "sum(CAST(watched_sec AS DECIMAL(38, 12))) AS watched",
   APP_EVENTS: "",
 };
 

@@ -4,7 +4,6 @@ import { resolveConfig } from "../shared/config.ts";
 import { archiveRow, writeArchive } from "../shared/archive.ts";
 import { parseEvent } from "../shared/events.ts";
 import type { TopicKey } from "../shared/config.ts";
-import { exactSum, orderedSum } from "./jobs/_sql.ts";
 import { loadEvents, repeatedHashes } from "./source.ts";
 
 const cfg = resolveConfig({});
@@ -165,9 +164,9 @@ Deno.test("the first copy of an event by (kafka_ts, partition, offset) is kept, 
       await q(`SELECT user_id, video_id, action, strftime(hs, '%H'), n, watched::VARCHAR
         FROM ev_video ORDER BY ALL`),
       [
-        ["u1", "A", "complete", "05", 1, "0.000000000000"],
+        ["u1", "A", "complete", "05", 1, null],
         ["u1", "A", "heartbeat", "05", 3, "1244.667800000000"],
-        ["u3", "A", "play", "05", 1, "0.000000000000"],
+        ["u3", "A", "play", "05", 1, null],
       ],
     );
     assertEquals(
@@ -220,66 +219,6 @@ Deno.test("repeatedHashes returns each value occurring more than once, once, in 
     const want = [...counts].filter(([, c]) => c > 1).map(([v]) => v).sort((a, b) => a - b);
     assertEquals([...got], want);
     assert(want.includes(0) && want.includes(4294967295) && !want.includes(7));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-});
-
-Deno.test("exactSum gives the DECIMAL(38, 12) sum of orderedSum, on both of its paths", async () => {
-  const db = await DuckDBInstance.create(":memory:");
-  const conn = await db.connect();
-  try {
-    const xs = [
-      0,
-      1,
-      30,
-      0.1,
-      0.3,
-      0.7,
-      999.999,
-      -0.001,
-      1000,
-      1000.5,
-      123456.789,
-      1 / 3,
-      2.5e-13,
-      1e-12,
-      7.0000000000001,
-    ];
-    for (let i = 0; i < 5000; i++) {
-      const r = Math.random();
-      xs.push(
-        i % 3 === 0
-          ? Math.round(r * 2e6 - 1e6) / 1000
-          : i % 3 === 1
-          ? r * 5000
-          : Math.round(r * 30),
-      );
-    }
-    await conn.run(
-      `CREATE TABLE t AS SELECT unnest([${
-        xs.map((x) => `${x}::DOUBLE`).join(",")
-      }]) AS x, range % 4 AS g FROM range(1)`,
-    );
-    await conn.run(
-      `CREATE OR REPLACE TABLE t AS SELECT x, (row_number() OVER ()) % 4 AS g FROM (SELECT unnest([${
-        xs.map((x) => `${x}::DOUBLE`).join(",")
-      }]) AS x)`,
-    );
-    const rows = (await conn.runAndReadAll(`
-      SELECT g, (${exactSum("x", "true")})::VARCHAR, coalesce(sum(x::DECIMAL(38, 12)), 0)::VARCHAR,
-        (${exactSum("x", "true")})::DOUBLE = ${orderedSum("x")},
-        (${
-      exactSum("x", "x > 500")
-    })::VARCHAR, coalesce(sum(x::DECIMAL(38, 12)) FILTER (WHERE x > 500), 0)::VARCHAR
-      FROM t GROUP BY g ORDER BY g`)).getRows();
-    assertEquals(rows.length, 4);
-    for (const r of rows) {
-      assertEquals(r[1], r[2]);
-      assertEquals(r[3], true);
-      assertEquals(r[4], r[5]);
-    }
   } finally {
     conn.closeSync();
     db.closeSync();
