@@ -229,51 +229,48 @@ export async function loadEvents(
   const queue = [...topics].sort((a, b) => b.files.length - a.files.length);
   await inParallel(conns, queue, async (conn, { key, cols, files }) => {
     const table = topicTable(key);
-    const kept = cols.filter((c) => c !== "event_id" && c !== "kafka_ts");
-    let rows: string;
-    const drops = `${table}_dups`;
+    const grain = GRAIN_TOPICS[key];
     if (files.length === 0) {
-      const nulls = kept.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
-      rows = `(SELECT *, ${hs}, NULL AS k FROM (SELECT ${nulls}) WHERE FALSE)`;
-    } else {
-      const list = files.map((f) => lit(f.path)).join(", ");
-      const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
-        hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
+      const nulls = cols.map((c) => `NULL::${TYPES[c] ?? "VARCHAR"} AS "${c}"`).join(", ");
+      const empty = `(SELECT *, ${hs} FROM (SELECT ${nulls}) WHERE FALSE)`;
+      await conn.run(`CREATE OR REPLACE TABLE ${table} AS ${tableSql(cols, grain, empty)}`);
+      return;
+    }
+    const list = files.map((f) => lit(f.path)).join(", ");
+    const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = true,
+      hive_types = {'topic': VARCHAR, 'date': VARCHAR, 'hour': INTEGER})`;
+    let dropped: number;
+    try {
       const types: Record<string, string> = {};
-      try {
-        await noteDuplicates(conn, source, drops);
-        for (const c of ENUM_COLUMNS[key] ?? []) {
-          const type = enumType(key, c);
-          if (await createEnum(conn, source, c, type, options.enumLimit ?? ENUM_LIMIT)) {
-            types[c] = type;
-          }
+      for (const c of ENUM_COLUMNS[key] ?? []) {
+        const type = enumType(key, c);
+        if (await createEnum(conn, source, c, type, options.enumLimit ?? ENUM_LIMIT)) {
+          types[c] = type;
         }
-      } catch (e) {
-        throw await blame(conn, files, e as Error);
       }
       const typed = (c: string) => types[c] ? `CAST(${cast(c)} AS ${types[c]})` : cast(c);
-      rows = `(SELECT *, ${hs} FROM (
-          SELECT ${kept.map((c) => `${typed(c)} AS "${c}"`).join(", ")}, ${ROW_KEY} AS k
-          FROM ${source}
-        ) ANTI JOIN ${drops} USING (k))`;
-    }
-    const grain = GRAIN_TOPICS[key];
-    const keys = [...kept.filter((c) => !NOT_GRAIN.has(c)), "hs"].map((c) => `"${c}"`).join(", ");
-    try {
-      await conn.run(
-        grain === undefined
-          ? `CREATE OR REPLACE TABLE ${table} AS SELECT * EXCLUDE (k) FROM ${rows}`
-          : `CREATE OR REPLACE TABLE ${table} AS
-             SELECT ${keys}, count(*)::INTEGER AS n, max(event_time) AS last_ms
-               ${grain ? `, ${grain}` : ""}
-             FROM ${rows} GROUP BY ${keys}`,
-      );
+      const read = (columns: readonly string[]) =>
+        `SELECT ${columns.map((c) => `${typed(c)} AS "${c}"`).join(", ")}`;
+      if (grain === undefined) {
+        // Stored whole, then the later copies are deleted.
+        await conn.run(`
+          CREATE OR REPLACE TABLE ${table} AS
+          SELECT *, ${hs} FROM (${read(cols)} FROM ${source})`);
+        dropped = await deleteDuplicates(conn, table);
+      } else {
+        // Aggregated while read, so the later copies are left out of the read.
+        const drops = `${table}_dups`;
+        await noteDuplicates(conn, source, drops);
+        const kept = cols.filter((c) => c !== "event_id" && c !== "kafka_ts");
+        const rows = `(SELECT *, ${hs} FROM (${read(kept)}, ${ROW_KEY} AS k FROM ${source})
+          ANTI JOIN ${drops} USING (k))`;
+        await conn.run(`CREATE OR REPLACE TABLE ${table} AS ${tableSql(cols, grain, rows)}`);
+        dropped = await scalar(conn, `SELECT count(*) FROM ${drops}`);
+        await conn.run(`DROP TABLE ${drops}`);
+      }
     } catch (e) {
       throw await blame(conn, files, e as Error);
     }
-    if (files.length === 0) return;
-    const dropped = await scalar(conn, `SELECT count(*) FROM ${drops}`);
-    await conn.run(`DROP TABLE ${drops}`);
     const events = await scalar(
       conn,
       `SELECT ${grain === undefined ? "count(*)" : "coalesce(sum(n), 0)"} FROM ${table}`,
@@ -286,11 +283,24 @@ export async function loadEvents(
   const branches = topics.map(({ key }) =>
     GRAIN_TOPICS[key] !== undefined
       ? `SELECT ${lit(key)} AS tk, * FROM ${topicTable(key)}`
-      : `SELECT ${lit(key)} AS tk, *, 1::INTEGER AS n, event_time AS last_ms
+      : `SELECT ${lit(key)} AS tk, * EXCLUDE (event_id, kafka_ts), 1::INTEGER AS n,
+           event_time AS last_ms
          FROM ${topicTable(key)}`
   );
   await conns[0].run(`CREATE OR REPLACE VIEW ev AS ${branches.join(" UNION ALL BY NAME ")}`);
   return stats;
+}
+
+/**
+ * The SELECT creating a topic's table from `rows` (its events, with `hs`): the events themselves,
+ * or with `grain` (a {@link GRAIN_TOPICS} entry) one row per distinct value of the grain columns.
+ */
+function tableSql(cols: readonly string[], grain: string | undefined, rows: string): string {
+  if (grain === undefined) return `SELECT * FROM ${rows}`;
+  const keys = [...cols.filter((c) => !NOT_GRAIN.has(c)), "hs"].map((c) => `"${c}"`).join(", ");
+  return `SELECT ${keys}, count(*)::INTEGER AS n, max(event_time) AS last_ms
+      ${grain ? `, ${grain}` : ""}
+    FROM ${rows} GROUP BY ${keys}`;
 }
 
 /** A column of the archive as the type the views read it with. */
@@ -340,31 +350,62 @@ async function noteDuplicates(
   source: string,
   drops: string,
 ): Promise<void> {
-  const hashes = `${drops}_h`;
-  const repeated = repeatedHashes(
-    await conn.run(`
-      SELECT list(h) FROM (
-        SELECT CAST(hash(event_id) >> 32 AS UINTEGER) AS h FROM ${source}
-        WHERE event_id IS NOT NULL)
-      GROUP BY h & 7`),
-  );
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${hashes} (h UINTEGER)`);
-  const app = await conn.createAppender(hashes, "main", "temp");
-  for (const h of repeated) {
-    app.appendUInteger(h);
-    app.endRow();
-  }
-  app.closeSync();
+  const hashes = await repeatedHashTable(conn, source, `${drops}_h`);
   await conn.run(`
     CREATE OR REPLACE TEMP TABLE ${drops} AS
     SELECT k FROM (
       SELECT ${ROW_KEY} AS k, row_number() OVER (PARTITION BY event_id
         ORDER BY ${cast("kafka_ts")}, ${cast("partition")}, ${cast("offset")}) AS copy
       FROM ${source}
-      WHERE event_id IS NOT NULL
-        AND CAST(hash(event_id) >> 32 AS UINTEGER) IN (SELECT h FROM ${hashes})
+      WHERE event_id IS NOT NULL AND ${HASH32} IN (SELECT h FROM ${hashes})
     ) WHERE copy > 1`);
   await conn.run(`DROP TABLE ${hashes}`);
+}
+
+/**
+ * Deletes from `table` (a topic's events, with `event_id`, `kafka_ts`, `partition` and `offset`)
+ * every copy of an event but the first, found as in {@link noteDuplicates}; returns how many.
+ */
+async function deleteDuplicates(conn: DuckDBConnection, table: string): Promise<number> {
+  const hashes = await repeatedHashTable(conn, table, `${table}_h`);
+  const r = await conn.run(`
+    DELETE FROM ${table} WHERE rowid IN (
+      SELECT r FROM (
+        SELECT rowid AS r, row_number() OVER (PARTITION BY event_id
+          ORDER BY kafka_ts, "partition", "offset") AS copy
+        FROM ${table}
+        WHERE event_id IS NOT NULL AND ${HASH32} IN (SELECT h FROM ${hashes})
+      ) WHERE copy > 1)`);
+  await conn.run(`DROP TABLE ${hashes}`);
+  return Number(r.rowsChanged);
+}
+
+/** The 32 high bits of the hash of `event_id`. */
+const HASH32 = "CAST(hash(event_id) >> 32 AS UINTEGER)";
+
+/**
+ * Creates temp table `name(h UINTEGER)` of the {@link HASH32} values occurring more than once in
+ * `from` (a table or `read_parquet`; one column read, nothing stored per event), found by
+ * {@link repeatedHashes}; returns `name`.
+ */
+async function repeatedHashTable(
+  conn: DuckDBConnection,
+  from: string,
+  name: string,
+): Promise<string> {
+  const repeated = repeatedHashes(
+    await conn.run(`
+      SELECT list(h) FROM (SELECT ${HASH32} AS h FROM ${from} WHERE event_id IS NOT NULL)
+      GROUP BY h & 7`),
+  );
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${name} (h UINTEGER)`);
+  const app = await conn.createAppender(name, "main", "temp");
+  for (const h of repeated) {
+    app.appendUInteger(h);
+    app.endRow();
+  }
+  app.closeSync();
+  return name;
 }
 
 /**
