@@ -91,7 +91,17 @@ export function hash64(value: string): [number, number] {
 }
 
 function hashInto(value: string): void {
-  if (scratch.length < value.length * 3) scratch = new Uint8Array(value.length * 3 + 64);
+  const len = value.length;
+  if (scratch.length < len * 3) scratch = new Uint8Array(len * 3 + 64);
+  // ASCII (the usual ids) is its own UTF-8: copied without the encoder call, which costs more
+  // than the hash for short strings.
+  let i = 0;
+  for (; i < len; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0x7f) break;
+    scratch[i] = c;
+  }
+  if (i === len) return murmur3Pair(scratch, len);
   const { written } = encoder.encodeInto(value, scratch);
   murmur3Pair(scratch, written);
 }

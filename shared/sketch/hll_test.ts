@@ -32,6 +32,12 @@ Deno.test("the hi lane is MurmurHash3 x86_32 with seed 0 of the UTF-8 bytes", ()
 Deno.test("hashes are stable across releases (golden values)", () => {
   // Changing the hash changes every stored sketch: batch and realtime bytes would disagree.
   assert.deepEqual(hash64("user-1"), [0xf8a28763, 0x868318c0]);
+  // Non-ASCII is hashed as UTF-8 too, also after an ASCII start (values of the encoder-only
+  // implementation).
+  assert.deepEqual(hash64("user-ä"), [1114275838, 3549384135]);
+  assert.deepEqual(hash64("mixed ascii then é"), [616391046, 3952387571]);
+  assert.deepEqual(hash64("日本語のユーザー"), [1085950844, 1894186827]);
+  assert.deepEqual(hash64("😀 emoji"), [2448033982, 3491445950]);
   const bytes = DistinctSketch.of(["a", "b", "c"]).serialize();
   assert.equal(bytes.length, 4 + 3 * 8);
   assert.deepEqual([...bytes.subarray(0, 4)], [1, 0, 0, 3]);
