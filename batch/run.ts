@@ -265,7 +265,7 @@ async function writeView(
   const order = view.sortKey.map((k) => `"${k}"`).join(", ");
   const r = await conn.runAndReadAll(
     `COPY (SELECT ${select} FROM (${view.sql(ctx)}) ORDER BY ${order})
-     TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
+     TO ${lit(path)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
   );
   return Number(r.getRows()[0]?.[0] ?? 0);
 }
