@@ -39,6 +39,7 @@ async function main(): Promise<number> {
       log,
       pause,
       lockWaitMs: cmd.waitSeconds * 1000,
+      closeDatabase: false,
     });
     for (const r of results) {
       log.info("batch done", {

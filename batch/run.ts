@@ -64,6 +64,13 @@ export interface RunOptions {
   log?: Logger;
   /** DuckDB threads; default DuckDB's (the number of cores). */
   threads?: number;
+  /**
+   * Close the DuckDB database at the end; default true. The CLI, which exits right after, passes
+   * false: freeing the day's tables one by one takes ≈ 0.25 s at 10 M events, the exit releases
+   * the memory at once (nothing is written by the close: the database is in memory and every
+   * output file is complete when its COPY returns).
+   */
+  closeDatabase?: boolean;
 }
 
 /** Result of one day. */
@@ -120,7 +127,7 @@ export async function runBatch(
       );
     }
   } finally {
-    db.closeSync();
+    if (options.closeDatabase !== false) db.closeSync();
   }
   return results;
 }
