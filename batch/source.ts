@@ -5,12 +5,8 @@
  * listed by directory, checked for Parquet magic bytes at both ends, then read with `read_parquet`
  * (hive partitioning, `union_by_name`); an unreadable file fails the run with its path.
  */
-import type {
-  DuckDBConnection,
-  DuckDBListVector,
-  DuckDBMaterializedResult,
-  DuckDBVector,
-} from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBMaterializedResult } from "@duckdb/node-api";
+import duckdb from "@duckdb/node-bindings";
 import { type ArchiveFile, listArchiveFiles } from "../shared/archive.ts";
 import type { TopicKey } from "../shared/config.ts";
 import { TOPIC_KEYS } from "../shared/config.ts";
@@ -415,24 +411,29 @@ async function repeatedHashTable(
  * 16 bits over the values are cheaper than a hash table with an entry per event.
  */
 export function repeatedHashes(result: DuckDBMaterializedResult): Uint32Array {
+  // The lists' values are copied straight from the result's vectors (node-bindings): per-item
+  // reads through the node-api vector classes cost as much as the sort.
+  const parts: Uint32Array[] = [];
   let n = 0;
-  const lists: DuckDBVector[] = [];
   for (let c = 0; c < result.chunkCount; c++) {
     const chunk = result.getChunk(c);
-    const col = chunk.getColumnVector(0) as DuckDBListVector;
+    const lists = duckdb.data_chunk_get_vector(chunk.chunk, 0);
+    const child = duckdb.list_vector_get_child(lists);
+    const values = duckdb.vector_get_data(child, duckdb.list_vector_get_size(lists) * 4);
+    const entries = duckdb.vector_get_data(lists, chunk.rowCount * 16);
+    const entry = new BigUint64Array(entries.buffer, entries.byteOffset, chunk.rowCount * 2);
+    const all = new Uint32Array(values.buffer, values.byteOffset, values.byteLength / 4);
     for (let i = 0; i < chunk.rowCount; i++) {
-      const v = col.getItemVector(i);
-      if (v) {
-        lists.push(v);
-        n += v.itemCount;
-      }
+      const from = Number(entry[2 * i]), length = Number(entry[2 * i + 1]);
+      parts.push(all.slice(from, from + length));
+      n += length;
     }
   }
   let a = new Uint32Array(n);
   let o = 0;
-  for (const v of lists) {
-    const m = v.itemCount;
-    for (let i = 0; i < m; i++) a[o++] = v.getItem(i) as number;
+  for (const p of parts) {
+    a.set(p, o);
+    o += p.length;
   }
   let b = new Uint32Array(n);
   const count = new Uint32Array(65537);
