@@ -93,22 +93,24 @@ const PARQUET_MAGIC = "PAR1";
 
 /**
  * Checks that a file starts and ends with the Parquet magic bytes and has a plausible footer.
+ * Synchronous: a day has thousands of small files, and the check is a few system calls each
+ * (≈ 10 µs; the async calls cost ten times that).
  * @throws {ArchiveReadError} naming the file
  */
-export async function checkParquetFile(path: string): Promise<void> {
+export function checkParquetFile(path: string): void {
   let f: Deno.FsFile;
   try {
-    f = await Deno.open(path, { read: true });
+    f = Deno.openSync(path, { read: true });
   } catch (e) {
     throw new ArchiveReadError(path, (e as Error).message, { cause: e });
   }
   try {
-    const size = (await f.stat()).size;
+    const size = f.statSync().size;
     if (size < 12) throw new ArchiveReadError(path, `too short for Parquet (${size} bytes)`);
     const head = new Uint8Array(4);
     const tail = new Uint8Array(8);
-    await readFully(f, head, 0);
-    await readFully(f, tail, size - 8);
+    readFully(f, head, 0);
+    readFully(f, tail, size - 8);
     const dec = new TextDecoder();
     if (dec.decode(head) !== PARQUET_MAGIC || dec.decode(tail.subarray(4)) !== PARQUET_MAGIC) {
       throw new ArchiveReadError(path, "no Parquet magic bytes (truncated or not Parquet)");
@@ -122,22 +124,11 @@ export async function checkParquetFile(path: string): Promise<void> {
   }
 }
 
-/** Checks files 32 at a time; throws the error of the first bad file in listing order. */
-async function checkAll(files: readonly ArchiveFile[]): Promise<void> {
-  for (let i = 0; i < files.length; i += 32) {
-    const done = await Promise.allSettled(
-      files.slice(i, i + 32).map((f) => checkParquetFile(f.path)),
-    );
-    const bad = done.find((r) => r.status === "rejected");
-    if (bad) throw (bad as PromiseRejectedResult).reason;
-  }
-}
-
-async function readFully(f: Deno.FsFile, buf: Uint8Array, at: number): Promise<void> {
-  await f.seek(at, Deno.SeekMode.Start);
+function readFully(f: Deno.FsFile, buf: Uint8Array, at: number): void {
+  f.seekSync(at, Deno.SeekMode.Start);
   let off = 0;
   while (off < buf.length) {
-    const n = await f.read(buf.subarray(off));
+    const n = f.readSync(buf.subarray(off));
     if (n === null) throw new Error(`unexpected end of file at ${at + off}`);
     off += n;
   }
@@ -214,7 +205,7 @@ export async function loadEvents(
       topics: [options.topics[key]],
       dates: options.dates,
     });
-    await checkAll(files);
+    for (const f of files) checkParquetFile(f.path);
     topics.push({ key, cols: [...COMMON, ...own], files });
   }
   // Both reads of a file parse its footer once.
