@@ -381,9 +381,7 @@ async function repeatedHashTable(
   name: string,
 ): Promise<string> {
   const repeated = repeatedHashes(
-    await conn.run(`
-      SELECT list(h) FROM (SELECT ${HASH32} AS h FROM ${from} WHERE event_id IS NOT NULL)
-      GROUP BY h & 7`),
+    await conn.run(`SELECT ${HASH32} AS h FROM ${from} WHERE event_id IS NOT NULL`),
   );
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${name} (h UINTEGER)`);
   const app = await conn.createAppender(name, "main", "temp");
@@ -396,35 +394,23 @@ async function repeatedHashTable(
 }
 
 /**
- * The values occurring more than once among the lists of a `SELECT list(UINTEGER)` result: the 32
+ * The values occurring more than once in a result of one UINTEGER column without NULLs: the 32
  * high bits of the hashes of a topic's event ids, so a superset of the duplicated ids' (an exact
  * comparison of the ids follows). A radix sort in place of a DuckDB hash aggregate: two passes of
  * 16 bits over the values are cheaper than a hash table with an entry per event.
  */
 export function repeatedHashes(result: DuckDBMaterializedResult): Uint32Array {
-  // The lists' values are copied straight from the result's vectors (node-bindings): per-item
-  // reads through the node-api vector classes cost as much as the sort.
-  const parts: Uint32Array[] = [];
+  // Copied straight from the result's vectors (node-bindings): per-item reads through the
+  // node-api vector classes cost as much as the sort.
+  let a = new Uint32Array(Number(result.rowCount));
   let n = 0;
   for (let c = 0; c < result.chunkCount; c++) {
     const chunk = result.getChunk(c);
-    const lists = duckdb.data_chunk_get_vector(chunk.chunk, 0);
-    const child = duckdb.list_vector_get_child(lists);
-    const values = duckdb.vector_get_data(child, duckdb.list_vector_get_size(lists) * 4);
-    const entries = duckdb.vector_get_data(lists, chunk.rowCount * 16);
-    const entry = new BigUint64Array(entries.buffer, entries.byteOffset, chunk.rowCount * 2);
-    const all = new Uint32Array(values.buffer, values.byteOffset, values.byteLength / 4);
-    for (let i = 0; i < chunk.rowCount; i++) {
-      const from = Number(entry[2 * i]), length = Number(entry[2 * i + 1]);
-      parts.push(all.slice(from, from + length));
-      n += length;
-    }
-  }
-  let a = new Uint32Array(n);
-  let o = 0;
-  for (const p of parts) {
-    a.set(p, o);
-    o += p.length;
+    const rows = chunk.rowCount;
+    const column = duckdb.data_chunk_get_vector(chunk.chunk, 0);
+    const bytes = duckdb.vector_get_data(column, rows * 4);
+    a.set(new Uint32Array(bytes.buffer, bytes.byteOffset, rows), n);
+    n += rows;
   }
   let b = new Uint32Array(n);
   const count = new Uint32Array(65537);

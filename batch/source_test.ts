@@ -213,7 +213,7 @@ Deno.test("repeatedHashes returns each value occurring more than once, once, in 
     for (let i = 0; i < 20_000; i++) values.push(100 + Math.floor(Math.random() * 30_000));
     values.push(0, 0, 4294967295, 4294967295, 4294967295, 7);
     await conn.run(`CREATE TABLE v AS SELECT unnest([${values.join(",")}])::UINTEGER AS h`);
-    const got = repeatedHashes(await conn.run(`SELECT list(h) FROM v GROUP BY h & 7`));
+    const got = repeatedHashes(await conn.run(`SELECT h FROM v`));
     const counts = new Map<number, number>();
     for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
     const want = [...counts].filter(([, c]) => c > 1).map(([v]) => v).sort((a, b) => a - b);
