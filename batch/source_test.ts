@@ -161,12 +161,14 @@ Deno.test("the first copy of an event by (kafka_ts, partition, offset) is kept, 
     assertEquals(stats.rowsRead, 12);
     assertEquals(stats.rows, 7);
     assertEquals(
-      await q(`SELECT user_id, video_id, action, strftime(hs, '%H'), n, watched::VARCHAR
+      await q(`SELECT user_id, video_id, course_id, strftime(hs, '%H'), n, plays, pauses, completes,
+          watched::VARCHAR
         FROM ev_video ORDER BY ALL`),
       [
-        ["u1", "A", "complete", "05", 1, null],
-        ["u1", "A", "heartbeat", "05", 3, "1244.667800000000"],
-        ["u3", "A", "play", "05", 1, null],
+        // v1 (10 s), v3's first copy (complete), v5 once (0.1 s), v6 (1234.5678 s)
+        ["u1", "A", "c1", "05", 4, 0, 0, 1, "1244.667800000000"],
+        // v4's first copy
+        ["u3", "A", "c1", "05", 1, 1, 0, 0, null],
       ],
     );
     assertEquals(

@@ -112,10 +112,10 @@ export const videoViews: ViewDef = {
   sql: () => `
     SELECT *, hll_sketch(users) AS unique_viewers, len(users) AS unique_viewers_exact FROM (
     SELECT video_id, hs AS hour,
-      ${events("action = 'play'")} AS plays,
-      ${events("action = 'pause'")} AS pauses,
-      ${events("action = 'complete'")} AS completes,
-      coalesce(sum(watched) FILTER (WHERE action = 'heartbeat'), 0)::DOUBLE AS watch_seconds,
+      coalesce(sum(plays), 0)::BIGINT AS plays,
+      coalesce(sum(pauses), 0)::BIGINT AS pauses,
+      coalesce(sum(completes), 0)::BIGINT AS completes,
+      coalesce(sum(watched), 0)::DOUBLE AS watch_seconds,
       list(DISTINCT user_id) AS users
     FROM d_ev WHERE tk = 'VIDEO'
     GROUP BY video_id, hs)`,
