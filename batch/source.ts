@@ -159,7 +159,8 @@ export interface Grain {
  * times fewer. VIDEO: one row per user, video, course and hour (5.1 M events → 0.32 M rows) with
  * `plays`, `pauses` and `completes` (INTEGER) and `watched`, the exact sum (DECIMAL(38, 12), as
  * `orderedSum`) of the heartbeats' `watched_sec`; APP_EVENTS: per user, action, session, event
- * type, app type and hour (1.9 M → 0.52 M).
+ * type, app type and hour (1.9 M → 0.52 M); NOTIFICATION: per user, channel and hour with the
+ * count of each action (0.90 M → 0.39 M).
  */
 export const GRAIN_TOPICS: Readonly<Partial<Record<TopicKey, Grain>>> = {
   VIDEO: {
@@ -170,6 +171,11 @@ export const GRAIN_TOPICS: Readonly<Partial<Record<TopicKey, Grain>>> = {
       sum(CAST(watched_sec AS DECIMAL(38, 12))) FILTER (WHERE action = 'heartbeat') AS watched`,
   },
   APP_EVENTS: { drop: [], aggregates: "" },
+  NOTIFICATION: {
+    drop: ["action"],
+    aggregates: ["sent", "delivered", "opened", "clicked", "failed"]
+      .map((a) => `count(*) FILTER (WHERE action = '${a}')::INTEGER AS ${a}`).join(", "),
+  },
 };
 
 /** Columns a grain table never groups by: the dedup key and order, the time. */

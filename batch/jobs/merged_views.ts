@@ -171,11 +171,11 @@ export const notificationFunnel: ViewDef = {
   sortKey: ["channel", "hour"],
   sql: () => `
     SELECT channel, hs AS hour,
-      ${countIf("action = 'sent'")} AS sent,
-      ${countIf("action = 'delivered'")} AS delivered,
-      ${countIf("action = 'opened'")} AS opened,
-      ${countIf("action = 'clicked'")} AS clicked,
-      ${countIf("action = 'failed'")} AS failed
+      coalesce(sum(sent), 0)::BIGINT AS sent,
+      coalesce(sum(delivered), 0)::BIGINT AS delivered,
+      coalesce(sum(opened), 0)::BIGINT AS opened,
+      coalesce(sum(clicked), 0)::BIGINT AS clicked,
+      coalesce(sum(failed), 0)::BIGINT AS failed
     FROM d_ev WHERE tk = 'NOTIFICATION'
     GROUP BY channel, hs`,
 };
