@@ -186,17 +186,19 @@ const NOT_GRAIN = new Set(["partition", "offset", "kafka_ts", "event_id", "event
  * all topics' tables with `tk` (the logical topic), `n` (events per row: 1, or the grain count of
  * {@link GRAIN_TOPICS}) and `last_ms` (latest event time of the row), NULL for the columns a topic
  * does not have (a filter on `tk` reads only that topic's table). Event tables hold the common
- * columns but `event_id` and `kafka_ts`, the topic's own ({@link TOPIC_COLUMNS}), and `hs` (the hour
- * start as TIMESTAMP).
+ * columns, the topic's own ({@link TOPIC_COLUMNS}) and `hs` (the hour start as TIMESTAMP); `ev`
+ * leaves out their `event_id` and `kafka_ts`.
  *
- * Each topic's files are read twice, each time only the columns needed, and nothing but the views'
- * rows is stored:
- * 1. the duplicates: an aggregate on a 64-bit hash of `event_id` finds the hashes that occur more
- *    than once (duplicates are few: re-sent events); the rows of those hashes only are ranked
- *    exactly by `event_id` and `(kafka_ts, partition, offset)`, and every copy but the first is
- *    noted by file and row number (copies equal in all three are one Kafka record archived twice,
- *    identical rows, so keeping any one of them is exact);
- * 2. the table: every row but the noted ones (an anti-join on file and row number).
+ * Only the columns some view reads are read. Duplicates are few (re-sent events), so they are found
+ * without a hash table with an entry per event: the 32 high bits of every `event_id`'s hash go
+ * through a radix sort ({@link repeatedHashes}), and only the rows of the values occurring more
+ * than once are ranked, exactly by `event_id` and then by `(kafka_ts, partition, offset)` (copies
+ * equal in all three are one Kafka record archived twice: identical rows, any one is kept).
+ * - Event tables are stored whole (with `event_id` and `kafka_ts`), then the later copies are
+ *   deleted in place ({@link deleteDuplicates}).
+ * - {@link GRAIN_TOPICS} are read twice: once for the duplicates ({@link noteDuplicates}), once to
+ *   aggregate every row but the later copies (an anti-join on {@link ROW_KEY}); their events are
+ *   never stored one by one.
  * @throws {ArchiveReadError} when a file is unreadable
  */
 export async function loadEvents(
