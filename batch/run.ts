@@ -223,7 +223,9 @@ async function runDay(
     await Deno.mkdir(stageDir, { recursive: true });
     const staged: StagedView[] = new Array(views.length);
     // The costliest views first, so the two connections finish together.
-    const queue = views.map((v, i) => ({ v, i })).sort((a, b) => cost(b.v.name) - cost(a.v.name));
+    const queue = views.map((v, i) => ({ v, i })).sort((a, b) =>
+      (b.v.writeCost ?? 0) - (a.v.writeCost ?? 0)
+    );
     await inParallel(conns, queue, async (c, { v, i }) => {
       const path = `${stageDir}/${v.name}.parquet`;
       const tv = performance.now();
@@ -259,27 +261,6 @@ async function runDay(
     for (const c of conns) c.closeSync();
     await lock.release();
   }
-}
-
-/**
- * Relative CPU cost of writing each view (measured at 10 M events: batch/README.md), for the order
- * in which the views are written; an unknown view counts as the cheapest.
- */
-const VIEW_COST: Readonly<Record<string, number>> = {
-  sessions: 45,
-  video_views: 41,
-  app_event_counts: 35,
-  course_engagement: 35,
-  user_segmentation: 31,
-  user_activity: 25,
-  hourly_aggregate: 18,
-  assessment_scores: 12,
-  daily_summary: 9,
-  notification_funnel: 7,
-};
-
-function cost(view: string): number {
-  return VIEW_COST[view] ?? 0;
 }
 
 /** Computes one view into a Parquet file (sorted, small row groups); returns its row count. */

@@ -21,8 +21,9 @@ export class ArchiveReadError extends Error {
 }
 
 /**
- * Columns every topic's table has: the dedup key and order, and what views read of any event. The
- * archive's `date` and `hour` (of the event time) are not kept: views take them from `hs`.
+ * Columns read of every topic: the dedup key and order, and what views read of any event (grain
+ * tables keep only what they group by: {@link GRAIN_TOPICS}). The archive's `date` and `hour` (of
+ * the event time) are not read: views take them from `hs`.
  */
 const COMMON = [
   "partition",
@@ -354,14 +355,9 @@ async function noteDuplicates(
   drops: string,
 ): Promise<void> {
   const hashes = await repeatedHashTable(conn, source, `${drops}_h`);
-  await conn.run(`
-    CREATE OR REPLACE TEMP TABLE ${drops} AS
-    SELECT k FROM (
-      SELECT ${ROW_KEY} AS k, row_number() OVER (PARTITION BY event_id
-        ORDER BY ${cast("kafka_ts")}, ${cast("partition")}, ${cast("offset")}) AS copy
-      FROM ${source}
-      WHERE event_id IS NOT NULL AND ${HASH32} IN (SELECT h FROM ${hashes})
-    ) WHERE copy > 1`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${drops} AS ${laterCopies(source, ROW_KEY, hashes)}`,
+  );
   await conn.run(`DROP TABLE ${hashes}`);
 }
 
@@ -371,16 +367,26 @@ async function noteDuplicates(
  */
 async function deleteDuplicates(conn: DuckDBConnection, table: string): Promise<number> {
   const hashes = await repeatedHashTable(conn, table, `${table}_h`);
-  const r = await conn.run(`
-    DELETE FROM ${table} WHERE rowid IN (
-      SELECT r FROM (
-        SELECT rowid AS r, row_number() OVER (PARTITION BY event_id
-          ORDER BY kafka_ts, "partition", "offset") AS copy
-        FROM ${table}
-        WHERE event_id IS NOT NULL AND ${HASH32} IN (SELECT h FROM ${hashes})
-      ) WHERE copy > 1)`);
+  const r = await conn.run(
+    `DELETE FROM ${table} WHERE rowid IN (${laterCopies(table, "rowid", hashes)})`,
+  );
   await conn.run(`DROP TABLE ${hashes}`);
   return Number(r.rowsChanged);
+}
+
+/**
+ * The `key` (column `k`) of every row of `from` that is a later copy of an event: among the rows
+ * whose {@link HASH32} is in `hashes`, ranked by exact `event_id`, then `(kafka_ts, partition,
+ * offset)`; all but the first of each id.
+ */
+function laterCopies(from: string, key: string, hashes: string): string {
+  return `
+    SELECT k FROM (
+      SELECT ${key} AS k, row_number() OVER (PARTITION BY event_id
+        ORDER BY ${cast("kafka_ts")}, ${cast("partition")}, ${cast("offset")}) AS copy
+      FROM ${from}
+      WHERE event_id IS NOT NULL AND ${HASH32} IN (SELECT h FROM ${hashes})
+    ) WHERE copy > 1`;
 }
 
 /** The 32 high bits of the hash of `event_id`. */

@@ -14,9 +14,12 @@ export function lit(value: string): string {
  * distinct value of the columns the views read).
  */
 export function events(cond?: string): string {
-  return cond
-    ? `coalesce(sum(n) FILTER (WHERE ${cond}), 0)::BIGINT`
-    : `coalesce(sum(n), 0)::BIGINT`;
+  return cond ? `coalesce(sum(n) FILTER (WHERE ${cond}), 0)::BIGINT` : total("n");
+}
+
+/** The sum of an integer column as BIGINT, 0 over no rows (a grain table's per-action counts). */
+export function total(column: string): string {
+  return `coalesce(sum(${column}), 0)::BIGINT`;
 }
 
 /** `count(*) FILTER (WHERE cond)` as BIGINT. */

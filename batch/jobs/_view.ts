@@ -40,6 +40,11 @@ export interface ViewDef {
   needsSessions?: boolean;
   /** Reads table `uh` (per-user counts per hour over every event read, see `userHoursSql`). */
   needsUserHours?: boolean;
+  /**
+   * Relative CPU cost of computing and writing the view (10 M events: batch/README.md); the views
+   * are written costliest first so the connections finish together. Default 0.
+   */
+  writeCost?: number;
   /** Days to read relative to the target day, inclusive, e.g. `[-1, 1]`. */
   reads(ctx: ViewContext): [number, number];
   /** A SELECT producing (at least) the columns; the runner casts, orders and writes them. */

@@ -14,6 +14,7 @@ export function rankQuantileSql(sortedList: string, n: string, q: number): strin
 /** The daily summary view. */
 export const dailySummary: ViewDef = {
   name: "daily_summary",
+  writeCost: 9,
   job: "daily_summary",
   daily: true,
   needsSessions: true,

@@ -9,6 +9,7 @@ import type { ViewDef } from "./_view.ts";
 /** The hourly aggregate view. */
 export const hourlyAggregate: ViewDef = {
   name: "hourly_aggregate",
+  writeCost: 18,
   job: "hourly_aggregate",
   daily: false,
   reads: () => [0, 0],

@@ -4,7 +4,7 @@
  * Figures and sketch bytes are those of the realtime rows summed over Kafka partitions
  * (docs/DESIGN.md "Semantics" and "Realtime views").
  */
-import { countIf, events, lit, orderedSum, PERCENT } from "./_sql.ts";
+import { countIf, events, lit, orderedSum, PERCENT, total } from "./_sql.ts";
 import { hoursIn, inPublishedHours, type ViewContext, type ViewDef } from "./_view.ts";
 
 const SAME_DAY = (): [number, number] => [0, 0];
@@ -13,6 +13,7 @@ const HOUR = { name: "hour", type: "TIMESTAMP", doc: "start of the UTC hour" };
 /** App events per (user, hour, event type, app type): `eventCounts` with any filter. */
 export const appEventCounts: ViewDef = {
   name: "app_event_counts",
+  writeCost: 35,
   job: "app_event_counts",
   daily: false,
   reads: SAME_DAY,
@@ -33,6 +34,7 @@ export const appEventCounts: ViewDef = {
 /** Per-user activity per hour (`userActivity`). */
 export const userActivity: ViewDef = {
   name: "user_activity",
+  writeCost: 25,
   job: "user_activity",
   daily: false,
   reads: SAME_DAY,
@@ -62,6 +64,7 @@ export const userActivity: ViewDef = {
 /** Per-course engagement per hour (`courseEngagement`). */
 export const courseEngagement: ViewDef = {
   name: "course_engagement",
+  writeCost: 35,
   job: "course_engagement",
   daily: false,
   reads: SAME_DAY,
@@ -95,6 +98,7 @@ export const courseEngagement: ViewDef = {
 /** Per-video views per hour (`videoViews`). */
 export const videoViews: ViewDef = {
   name: "video_views",
+  writeCost: 41,
   job: "video_views",
   daily: false,
   reads: SAME_DAY,
@@ -112,9 +116,9 @@ export const videoViews: ViewDef = {
   sql: () => `
     SELECT *, hll_sketch(users) AS unique_viewers, len(users) AS unique_viewers_exact FROM (
     SELECT video_id, hs AS hour,
-      coalesce(sum(plays), 0)::BIGINT AS plays,
-      coalesce(sum(pauses), 0)::BIGINT AS pauses,
-      coalesce(sum(completes), 0)::BIGINT AS completes,
+      ${total("plays")} AS plays,
+      ${total("pauses")} AS pauses,
+      ${total("completes")} AS completes,
       coalesce(sum(watched), 0)::DOUBLE AS watch_seconds,
       list(DISTINCT user_id) AS users
     FROM d_ev WHERE tk = 'VIDEO'
@@ -124,6 +128,7 @@ export const videoViews: ViewDef = {
 /** Per-assessment scores per hour (`assessmentScores`). */
 export const assessmentScores: ViewDef = {
   name: "assessment_scores",
+  writeCost: 12,
   job: "assessment_scores",
   daily: false,
   reads: SAME_DAY,
@@ -156,6 +161,7 @@ export const assessmentScores: ViewDef = {
 /** Notification funnel per channel and hour. */
 export const notificationFunnel: ViewDef = {
   name: "notification_funnel",
+  writeCost: 7,
   job: "notification_funnel",
   daily: false,
   reads: SAME_DAY,
@@ -171,11 +177,11 @@ export const notificationFunnel: ViewDef = {
   sortKey: ["channel", "hour"],
   sql: () => `
     SELECT channel, hs AS hour,
-      coalesce(sum(sent), 0)::BIGINT AS sent,
-      coalesce(sum(delivered), 0)::BIGINT AS delivered,
-      coalesce(sum(opened), 0)::BIGINT AS opened,
-      coalesce(sum(clicked), 0)::BIGINT AS clicked,
-      coalesce(sum(failed), 0)::BIGINT AS failed
+      ${total("sent")} AS sent,
+      ${total("delivered")} AS delivered,
+      ${total("opened")} AS opened,
+      ${total("clicked")} AS clicked,
+      ${total("failed")} AS failed
     FROM d_ev WHERE tk = 'NOTIFICATION'
     GROUP BY channel, hs`,
 };
@@ -218,6 +224,7 @@ export function sessionsSql(): string {
 /** Sessions starting in the target day's published hours (`sessions`). */
 export const sessions: ViewDef = {
   name: "sessions",
+  writeCost: 45,
   job: "sessions",
   daily: false,
   needsSessions: true,

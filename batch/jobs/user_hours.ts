@@ -5,7 +5,7 @@
  * event instead of three (each view grouped all events by user on its own); the views then read
  * a table with a row per active user-hour.
  */
-import { events } from "./_sql.ts";
+import { events, total } from "./_sql.ts";
 
 /**
  * `uh(user_id, hs, events, logins, video_events, assessment_events, app_events, course_events,
@@ -24,8 +24,8 @@ export function userHoursSql(): string {
       ${events("tk = 'NOTIFICATION'")} AS notification_events,
       ${events("tk = 'PROFILE'")} AS profile_events,
       ${events("tk = 'CLICKSTREAM'")} AS clickstream_events,
-      coalesce(sum(plays), 0)::BIGINT AS video_plays,
-      coalesce(sum(completes), 0)::BIGINT AS video_completes,
+      ${total("plays")} AS video_plays,
+      ${total("completes")} AS video_completes,
       ${events("tk = 'ASSESSMENT' AND action = 'graded'")} AS assessments_graded,
       ${events("tk = 'COURSE' AND action = 'completed'")} AS courses_completed,
       ${events("tk = 'COURSE' AND action = 'enrolled'")} AS enrollments,

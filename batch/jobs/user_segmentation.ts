@@ -76,6 +76,7 @@ export function windowDates(date: string, lookbackDays: number): string[] {
 /** The user segmentation view. */
 export const userSegmentation: ViewDef = {
   name: "user_segmentation",
+  writeCost: 31,
   job: "user_segmentation",
   daily: true,
   needsSessions: true,

@@ -234,16 +234,13 @@ export function createResolvers() {
         const userId = id("userId", args.userId);
         const last = intIn("lastMinutes", args.lastMinutes, 1, 1440);
         const size = intIn("windowMinutes", args.windowMinutes, 1, 60);
-        const answer = await ctx.answer();
-        const lastEnd = floorMinute(args.at ?? answer.now) + MINUTE_MS;
+        const lastEnd = floorMinute(args.at ?? (await ctx.answer()).now) + MINUTE_MS;
         const firstEnd = lastEnd - (last - 1) * MINUTE_MS;
-        const a = await guarded(() =>
-          ctx.engine.series("userActivity", { userId }, {
-            from: firstEnd - size * MINUTE_MS,
-            to: lastEnd,
-            granularity: "MINUTE",
-          }, answer)
-        );
+        const a = await series(ctx, "userActivity", { userId }, {
+          from: firstEnd - size * MINUTE_MS,
+          to: lastEnd,
+          granularity: "MINUTE",
+        });
         const windows = slidingWindows(
           a.points,
           firstEnd,

@@ -3,7 +3,7 @@
  * `user_activity`: per user and minute, events of every topic except CDC, logins and per-topic
  * counts, last seen (`realtime_user_activity`). Each (topic, partition) writes its own rows (`topic`
  * column). The 5-minute windows sliding every minute ("last 15 minutes") are sums of these minute
- * rows, derived when read (shared/sliding.ts, GraphQL `recentActivity`): materialising them cost
+ * rows, derived when read (serving/merge/sliding.ts, GraphQL `recentActivity`): materialising them cost
  * five row writes per event for a user seen once in a while.
  */
 import type { TopicKey } from "../../../shared/config.ts";
